@@ -1,0 +1,38 @@
+"""Settings and domain constants, each with the reason for its value."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DB_PATH = REPO_ROOT / "data" / "gridpulse.duckdb"
+STATIC_DIR = REPO_ROOT / "static"  # served by Streamlit at /app/static/
+STATIC_URL = "/app/static"
+
+# Demo street: fixed seed so every fresh clone sees the same street.
+DEMO_SEED = 20261123
+DEMO_CASES = 24_000  # about one street's 12345 + patrol volume over 20 months
+
+# A case counts as satisfied from 4 of 5 stars (12345 call-backs: "满意/基本满意").
+SATISFIED_MIN_STARS = 4
+# Default deadline when an import has none: the 12345 platform's ordinary 72 h limit.
+DEFAULT_DEADLINE_HOURS = 72
+# Confidence for the lower-bound ranking (Wilson score, 95 %).
+RANKING_Z = 1.96
+# A grid farther than this from any red-steward station is flagged (15-minute walk).
+DEFAULT_STATION_DISTANCE_M = 800
+# Heat layer cell size in degrees of latitude (~33 m); longitude is scaled by cos(lat).
+HEAT_CELL_DEG = 0.0003
+# Rows shown at most in a drill-down table: never ship a whole district to the browser.
+MAX_TABLE_ROWS = 500
+
+
+def db_path() -> Path:
+    """Database path: ``GRIDPULSE_DB`` if set, else ``data/gridpulse.duckdb``."""
+    return Path(os.environ.get("GRIDPULSE_DB", DEFAULT_DB_PATH))
+
+
+def tile_url() -> str | None:
+    """Optional basemap tiles (an intranet tile server); none by default: the grids are the map."""
+    return os.environ.get("GRIDPULSE_TILE_URL") or None

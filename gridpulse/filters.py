@@ -1,0 +1,83 @@
+"""The shared filter set every page applies, and the SQL conditions it stands for."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Which cases a figure covers: a period (inclusive dates) and optional value lists.
+
+    An empty tuple means "all". A community or grid filter excludes unassigned cases,
+    since they belong to no community.
+    """
+
+    start: date
+    end: date
+    communities: tuple[str, ...] = field(default=())
+    grids: tuple[str, ...] = field(default=())
+    categories: tuple[str, ...] = field(default=())
+    sources: tuple[str, ...] = field(default=())
+
+    @property
+    def start_ts(self) -> datetime:
+        return datetime.combine(self.start, time.min)
+
+    @property
+    def end_ts(self) -> datetime:
+        """Exclusive end: midnight after the last day."""
+        return datetime.combine(self.end + timedelta(days=1), time.min)
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+    def previous(self) -> Filters:
+        """The period of the same length just before this one, same other filters."""
+        new_end = self.start - timedelta(days=1)
+        return Filters(
+            new_end - timedelta(days=self.days - 1),
+            new_end,
+            self.communities,
+            self.grids,
+            self.categories,
+            self.sources,
+        )
+
+    def with_grids(self, grids: tuple[str, ...]) -> Filters:
+        return Filters(self.start, self.end, self.communities, grids, self.categories, self.sources)
+
+
+def case_conditions(f: Filters, alias: str = "c") -> tuple[list[str], dict[str, Any]]:
+    """SQL conditions (bound parameters only) for everything but the period."""
+    conds: list[str] = []
+    params: dict[str, Any] = {}
+    if f.communities:
+        conds.append(f"{alias}.grid_code IN (SELECT grid_code FROM grids WHERE list_contains($communities, community))")
+        params["communities"] = list(f.communities)
+    if f.grids:
+        conds.append(f"list_contains($grids, {alias}.grid_code)")
+        params["grids"] = list(f.grids)
+    if f.categories:
+        conds.append(f"list_contains($categories, {alias}.category)")
+        params["categories"] = list(f.categories)
+    if f.sources:
+        conds.append(f"list_contains($sources, {alias}.source)")
+        params["sources"] = list(f.sources)
+    return conds, params
+
+
+def grid_conditions(f: Filters, alias: str = "g") -> tuple[list[str], dict[str, Any]]:
+    """SQL conditions selecting the grids a filter covers."""
+    conds: list[str] = []
+    params: dict[str, Any] = {}
+    if f.communities:
+        conds.append(f"list_contains($communities, {alias}.community)")
+        params["communities"] = list(f.communities)
+    if f.grids:
+        conds.append(f"list_contains($grids, {alias}.grid_code)")
+        params["grids"] = list(f.grids)
+    return conds, params

@@ -1,0 +1,293 @@
+"""Folium maps that work offline: local Leaflet assets, no CDN, no online basemap.
+
+Leaflet comes from the ``django-js-lib-leaflet`` package and leaflet.heat from
+``folium``'s own templates; ``install_assets`` copies them into ``static/vendor`` where
+Streamlit serves them (``server.enableStaticServing``).
+"""
+
+from __future__ import annotations
+
+import filecmp
+import importlib.util
+import shutil
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import folium
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from folium.plugins import HeatMap
+
+from geo import shapes
+from gridpulse import config
+from gridpulse.strings import t
+
+VENDOR = "vendor"
+NO_DATA_COLOUR = "#d0d4d9"
+# ColorBrewer classes: YlOrRd for "more is worse", RdYlGn for rates where more is better.
+DENSITY_COLOURS = ("#ffffb2", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026")
+RATE_COLOURS = ("#d7191c", "#fdae61", "#ffffbf", "#a6d96a", "#1a9641")
+LEVEL_COLOURS = {1: "#b2182b", 2: "#ef8a62", 3: "#2166ac", 4: "#67a9cf"}
+GAP_OUTLINE = "#e31a1c"
+HEAT_TOP_QUANTILE = 0.98
+# Cool colours for the heat so it reads over the warm (YlOrRd) grid fills.
+HEAT_GRADIENT = {0.25: "#abd9e9", 0.5: "#4393c3", 0.75: "#2166ac", 1.0: "#2d004b"}
+
+
+def _package_dir(name: str) -> Path:
+    spec = importlib.util.find_spec(name)
+    if spec is None or spec.origin is None:
+        raise ModuleNotFoundError(name)
+    return Path(spec.origin).parent
+
+
+def asset_sources() -> dict[str, Path]:
+    """Where each served asset comes from in the installed packages."""
+    leaflet = _package_dir("js_lib_leaflet") / "static" / "js_lib_leaflet"
+    return {
+        "leaflet.js": leaflet / "leaflet.js",
+        "leaflet.css": leaflet / "leaflet.css",
+        "leaflet_heat.min.js": _package_dir("folium") / "templates" / "leaflet_heat.min.js",
+    }
+
+
+def install_assets(static_dir: Path = config.STATIC_DIR) -> list[Path]:
+    """Copy the JS/CSS assets into Streamlit's static folder (idempotent)."""
+    target = static_dir / VENDOR
+    target.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, src in asset_sources().items():
+        dest = target / name
+        if not dest.exists() or not filecmp.cmp(src, dest, shallow=False):
+            shutil.copyfile(src, dest)
+        written.append(dest)
+    return written
+
+
+def asset_url(name: str) -> str:
+    return f"{config.STATIC_URL}/{VENDOR}/{name}"
+
+
+def base_map(bounds: Sequence[float], height: int = 560) -> folium.Map:
+    """An empty map fitted to ``bounds`` (minx, miny, maxx, maxy) using only local assets."""
+    url = config.tile_url()
+    m = folium.Map(
+        location=[(bounds[1] + bounds[3]) / 2, (bounds[0] + bounds[2]) / 2],
+        tiles=url,
+        attr="GridPulse" if url else None,
+        zoom_control=True,
+        control_scale=True,
+        prefer_canvas=True,
+        height=height,
+    )
+    # Replace folium's CDN asset lists (Leaflet, jQuery, Bootstrap, icons) with local Leaflet.
+    m.default_js = [("leaflet", asset_url("leaflet.js"))]
+    m.default_css = [("leaflet_css", asset_url("leaflet.css"))]
+    m.get_root().header.add_child(
+        folium.Element("<style>.leaflet-container{background:#eef1f4;font-family:sans-serif}</style>")
+    )
+    m.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
+    return m
+
+
+def classify(values: pd.Series, higher_is_better: bool) -> tuple[list[str], list[tuple[float, float]], list[str]]:
+    """A colour per value (quantile classes), and the class ranges and colours for the legend."""
+    colours = RATE_COLOURS if higher_is_better else DENSITY_COLOURS
+    v = pd.to_numeric(values, errors="coerce").astype(float)
+    valid = v.dropna()
+    if valid.empty:
+        return [NO_DATA_COLOUR] * len(v), [], []
+    edges = np.unique(np.quantile(valid, np.linspace(0, 1, len(colours) + 1)))
+    if len(edges) < 2:
+        edges = np.array([valid.min(), valid.max() + 1e-9])
+    k = len(edges) - 1
+    palette = [colours[round(i * (len(colours) - 1) / max(k - 1, 1))] for i in range(k)]
+    idx = np.clip(np.searchsorted(edges, v.fillna(0).to_numpy(), side="right") - 1, 0, k - 1)
+    out = [NO_DATA_COLOUR if pd.isna(x) else palette[i] for x, i in zip(v, idx, strict=True)]
+    return out, [(float(edges[i]), float(edges[i + 1])) for i in range(k)], palette
+
+
+def legend_html(title: str, ranges: list[tuple[float, float]], palette: list[str], fmt: str) -> str:
+    """A small HTML legend (branca's colormap would load d3 from a CDN)."""
+    items = "".join(
+        f'<span style="display:inline-flex;align-items:center;margin-right:14px">'
+        f'<span style="width:18px;height:12px;background:{c};border:1px solid #888;margin-right:4px"></span>'
+        f"{fmt.format(lo)} – {fmt.format(hi)}</span>"
+        for (lo, hi), c in zip(ranges, palette, strict=True)
+    )
+    items += (
+        f'<span style="display:inline-flex;align-items:center"><span style="width:18px;height:12px;'
+        f'background:{NO_DATA_COLOUR};border:1px solid #888;margin-right:4px"></span>{t("legend_no_data")}</span>'
+    )
+    return f'<div style="font-size:0.9rem"><b>{title}</b>：{items}</div>'
+
+
+def choropleth(
+    m: folium.Map,
+    grids: gpd.GeoDataFrame,
+    fill: list[str],
+    tooltip: dict[str, str],
+    outline: list[str] | None = None,
+) -> folium.GeoJson:
+    """Grid polygons filled with ``fill`` colours; ``tooltip`` maps property -> label."""
+    frame = grids.copy()
+    frame["fill"] = fill
+    frame["stroke"] = outline or ["#555555"] * len(frame)
+    props = list(dict.fromkeys([*tooltip, "fill", "stroke", "grid_code"]))
+    data = shapes.to_geojson(frame, props)
+    layer = folium.GeoJson(
+        data,
+        name=t("grid"),
+        style_function=_grid_style,
+        highlight_function=lambda _f: {"weight": 3, "color": "#000000"},
+        tooltip=folium.GeoJsonTooltip(fields=list(tooltip), aliases=list(tooltip.values()), sticky=True),
+    )
+    layer.add_to(m)
+    return layer
+
+
+def _grid_style(feature: dict[str, Any]) -> dict[str, Any]:
+    props = feature["properties"]
+    gap = props["stroke"] != "#555555"
+    return {
+        "fillColor": props["fill"],
+        "fillOpacity": 0.55,
+        "color": props["stroke"],
+        "weight": 3.5 if gap else 1,
+    }
+
+
+def heat_layer(m: folium.Map, cells: pd.DataFrame) -> HeatMap:
+    """Weighted heat cells (lat, lon, weight); the leaflet.heat script is served locally.
+
+    Weights are scaled so the 98th-percentile cell is full heat: one extreme cell does
+    not wash the rest out, and leaflet.heat's fixed maximum of 1 does not saturate.
+    """
+    top = float(cells["weight"].quantile(HEAT_TOP_QUANTILE)) if len(cells) else 1.0
+    scaled = (cells["weight"] / max(top, 1.0)).clip(upper=1.0).round(3)
+    data = np.column_stack([cells["lat"].round(6), cells["lon"].round(6), scaled]).tolist()
+    layer = HeatMap(
+        data, name=t("heat_title"), radius=12, blur=14, min_opacity=0.1, max_zoom=16, gradient=HEAT_GRADIENT
+    )
+    layer.default_js = [("leaflet-heat.js", asset_url("leaflet_heat.min.js"))]
+    layer.add_to(m)
+    return layer
+
+
+def service_points_layer(m: folium.Map, points: pd.DataFrame, labels: dict[int, str]) -> folium.GeoJson:
+    """Service points as small circles coloured by matrix level, in one GeoJSON layer."""
+    pts = points[points["level"].notna() & points["lon"].notna()].copy()
+    pts["level"] = pts["level"].astype(int)
+    pts["level_name"] = pts["level"].map(labels)
+    pts["colour"] = pts["level"].map(LEVEL_COLOURS)
+    pts["radius"] = pts["level"].map({1: 9, 2: 7, 3: 5, 4: 3})
+    frame = gpd.GeoDataFrame(pts, geometry=gpd.points_from_xy(pts["lon"], pts["lat"]), crs=shapes.WGS84)
+    data = shapes.to_geojson(frame, ["name", "level_name", "colour", "radius"])
+    layer = folium.GeoJson(
+        data,
+        name=t("matrix_title"),
+        marker=folium.CircleMarker(radius=5, weight=1, fill=True, fill_opacity=0.9),
+        style_function=lambda feat: {
+            "color": "#222222",
+            "fillColor": feat["properties"]["colour"],
+            "radius": feat["properties"]["radius"],
+        },
+        tooltip=folium.GeoJsonTooltip(fields=["name", "level_name"], aliases=[t("resource_name"), t("level")]),
+    )
+    layer.add_to(m)
+    return layer
+
+
+def map_html(m: folium.Map) -> str:
+    """The map as one standalone HTML page (what a payload-size check measures)."""
+    return m.get_root().render()
+
+
+# Which way is good for each figure a map can colour grids by.
+HIGHER_IS_BETTER = {
+    "cases_per_100": False,
+    "cases": False,
+    "resolution_rate": True,
+    "on_time_rate": True,
+    "self_resolved_share": True,
+    "satisfaction": True,
+    "rework_rate": False,
+    "median_hours": False,
+}
+RATE_METRICS = {"resolution_rate", "on_time_rate", "self_resolved_share", "satisfaction", "rework_rate"}
+
+
+def format_value(metric: str, value: float | None) -> str:
+    if value is None or pd.isna(value):
+        return t("no_data")
+    if metric in RATE_METRICS:
+        return f"{value * 100:.1f}%"
+    if metric in ("cases_per_100", "median_hours"):
+        return f"{value:.1f}"
+    return f"{value:,.0f}"
+
+
+def grid_metric_map(
+    shapes_: gpd.GeoDataFrame,
+    perf: pd.DataFrame,
+    metric: str,
+    heat_cells: pd.DataFrame | None = None,
+    height: int = 560,
+) -> tuple[folium.Map, str]:
+    """Grids coloured by ``metric`` (with a tooltip of their figures), optional heat layer.
+
+    Returns the map and its legend as HTML.
+    """
+    frame = shapes_[["grid_code", "geometry"]].merge(perf, on="grid_code", how="left")
+    fill, ranges, palette = classify(frame[metric], HIGHER_IS_BETTER[metric])
+    shown = ["cases", "cases_per_100", "resolution_rate", "on_time_rate", "satisfaction", "median_hours"]
+    for col in shown:
+        frame[f"{col}_txt"] = [format_value(col, v) for v in frame[col]]
+    tooltip = {"grid_name": t("grid_name"), "community": t("community"), "grid_head": t("grid_head")}
+    tooltip |= {f"{col}_txt": t(col) for col in shown}
+    m = base_map(shapes_.total_bounds, height)
+    choropleth(m, gpd.GeoDataFrame(frame, geometry="geometry", crs=shapes.WGS84), fill, tooltip)
+    if heat_cells is not None and len(heat_cells):
+        heat_layer(m, heat_cells)
+    fmt = "{:.0%}" if metric in RATE_METRICS else "{:.1f}"
+    return m, legend_html(t(metric), ranges, palette, fmt)
+
+
+def service_matrix_map(
+    shapes_: gpd.GeoDataFrame, by_grid: pd.DataFrame, points: pd.DataFrame, level_names: dict[int, str]
+) -> folium.Map:
+    """Grids (gaps outlined in red) with the service points coloured by level."""
+    frame = shapes_[["grid_code", "geometry"]].merge(by_grid, on="grid_code", how="left")
+    gap = frame["lacks_post"].fillna(False) | frame["far_from_station"].fillna(False)
+    fill = ["#fde0dd" if g else "#f7f7f7" for g in gap]
+    outline = [GAP_OUTLINE if g else "#555555" for g in gap]
+    frame["distance_txt"] = frame["distance_m"].map(lambda d: f"{d:,.0f}")
+    frame["gap_txt"] = [
+        "、".join(n for n, flag in ((t("lacks_post"), a), (t("far_from_station"), b)) if flag) or "—"
+        for a, b in zip(frame["lacks_post"], frame["far_from_station"], strict=True)
+    ]
+    tooltip = {"grid_name": t("grid_name"), "community": t("community")}
+    tooltip |= {f"level{lv}": level_names[lv] for lv in level_names}
+    tooltip |= {"distance_txt": t("distance_m"), "gap_txt": t("gap")}
+    m = base_map(shapes_.total_bounds)
+    choropleth(m, gpd.GeoDataFrame(frame, geometry="geometry", crs=shapes.WGS84), fill, tooltip, outline)
+    service_points_layer(m, points, level_names)
+    return m
+
+
+def level_legend_html(level_names: dict[int, str]) -> str:
+    """Legend for the service point colours and the gap outline."""
+    items = "".join(
+        f'<span style="display:inline-flex;align-items:center;margin-right:14px">'
+        f'<span style="width:12px;height:12px;border-radius:50%;background:{LEVEL_COLOURS[lv]};'
+        f'border:1px solid #222;margin-right:4px"></span>{name}</span>'
+        for lv, name in level_names.items()
+    )
+    items += (
+        f'<span style="display:inline-flex;align-items:center"><span style="width:18px;height:12px;'
+        f'border:3px solid {GAP_OUTLINE};background:#fde0dd;margin-right:4px"></span>'
+        f"{t('lacks_post')} / {t('far_from_station')}</span>"
+    )
+    return f'<div style="font-size:0.9rem">{items}</div>'

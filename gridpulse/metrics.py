@@ -1,0 +1,89 @@
+"""Every rate the dashboard shows, defined once (domain.md, "Metrics").
+
+Counts come from ``Store.case_components``; these functions turn them into rates.
+A rate with an empty denominator is ``None`` (shown as "—"), never 0 or 100 %.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from gridpulse import config
+
+
+def ratio(numerator: float, denominator: float) -> float | None:
+    """numerator / denominator, or None when there is nothing to divide by."""
+    if denominator is None or pd.isna(denominator) or denominator <= 0:
+        return None
+    return float(numerator) / float(denominator)
+
+
+def resolution_rate(due_resolved: int, due: int) -> float | None:
+    """Resolved / cases due in the period (deadline in the period, up to now)."""
+    return ratio(due_resolved, due)
+
+
+def on_time_rate(on_time: int, resolved: int) -> float | None:
+    """Resolved within the deadline / resolved in the period."""
+    return ratio(on_time, resolved)
+
+
+def self_resolved_share(level1: int, resolved: int) -> float | None:
+    """Solved at grid level / resolved in the period (三级联动: 小事网格办)."""
+    return ratio(level1, resolved)
+
+
+def satisfaction_rate(satisfied: int, rated: int) -> float | None:
+    """Satisfied ratings (≥ SATISFIED_MIN_STARS) / ratings given in the period."""
+    return ratio(satisfied, rated)
+
+
+def rework_rate(reopened: int, resolved: int) -> float | None:
+    """Reopened / resolved in the period."""
+    return ratio(reopened, resolved)
+
+
+def wilson_lower_bound(successes: int, n: int, z: float = config.RANKING_Z) -> float | None:
+    """Lower bound of the Wilson score interval: a rate that small samples cannot inflate.
+
+    3 of 3 gives 0.44, while 190 of 200 gives 0.91, so a grid with a handful of cases
+    cannot top a ranking.
+    """
+    if n <= 0:
+        return None
+    p = successes / n
+    denom = 1 + z * z / n
+    centre = p + z * z / (2 * n)
+    margin = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    return max(0.0, (centre - margin) / denom)
+
+
+RATE_COLUMNS = {
+    "resolution_rate": (resolution_rate, "due_resolved", "due"),
+    "on_time_rate": (on_time_rate, "on_time", "resolved"),
+    "self_resolved_share": (self_resolved_share, "level1", "resolved"),
+    "satisfaction": (satisfaction_rate, "satisfied", "rated"),
+    "rework_rate": (rework_rate, "reopened", "resolved"),
+}
+
+
+def with_rates(components: pd.DataFrame) -> pd.DataFrame:
+    """Add every rate column (and the level shares) to a frame of components."""
+    out = components.copy()
+    for name, (fn, num, den) in RATE_COLUMNS.items():
+        out[name] = [fn(a, b) for a, b in zip(out[num], out[den], strict=True)]
+    for level in (1, 2, 3):
+        out[f"level{level}_share"] = [ratio(a, b) for a, b in zip(out[f"level{level}"], out["resolved"], strict=True)]
+    out["resolution_lower_bound"] = [
+        wilson_lower_bound(int(a), int(b)) for a, b in zip(out["due_resolved"], out["due"], strict=True)
+    ]
+    return out
+
+
+def change(current: float | None, previous: float | None) -> float | None:
+    """Current minus previous, None when either is missing."""
+    if current is None or previous is None or pd.isna(current) or pd.isna(previous):
+        return None
+    return float(current) - float(previous)

@@ -1,0 +1,1 @@
+"""The Streamlit layer: caching, the shared filter component, small drawing helpers."""

@@ -1,0 +1,27 @@
+"""First start: serve the map assets and make sure a database exists."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from gridpulse import config, demo, maps
+from gridpulse.strings import t
+
+
+@st.cache_resource(show_spinner=False)
+def _assets_installed() -> bool:
+    maps.install_assets()
+    return True
+
+
+def ensure_ready() -> None:
+    """Install the offline map assets; generate the demo street when no database exists."""
+    _assets_installed()
+    path = config.db_path()
+    if path.exists():
+        return
+    if path != config.DEFAULT_DB_PATH:
+        st.error(t("db_missing", path=path))
+        st.stop()
+    with st.spinner(t("first_start")):
+        demo.generate(path, config.DEMO_CASES, config.DEMO_SEED)

@@ -1,0 +1,54 @@
+"""Small drawing helpers shared by pages: formatting, KPI cards, the scope line."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from gridpulse import views
+from gridpulse.filters import Filters
+from gridpulse.strings import t
+from gridpulse.ui import cache
+
+
+def fmt_rate(value: float | None, digits: int = 1) -> str:
+    return t("no_data") if value is None or pd.isna(value) else f"{value * 100:.{digits}f}%"
+
+
+def fmt_count(value: float | None) -> str:
+    return t("no_data") if value is None or pd.isna(value) else f"{int(value):,}"
+
+
+def scope_line(f: Filters) -> None:
+    """Say which period, area and cases the figures on the page cover."""
+    opts = cache.view(views.filter_options)
+    names = {code: name for code, name, _ in opts.grids}
+    if f.grids:
+        area = "、".join(names.get(g, g) for g in f.grids)
+    elif f.communities:
+        area = "、".join(f.communities)
+    else:
+        area = f"{opts.street_name}{t('whole_street')}"
+    cases = t("cases_some") if (f.categories or f.sources) else t("cases_all")
+    st.caption(t("scope_line", area=area, start=f.start, end=f.end, days=f.days, cases=cases))
+
+
+def kpi_cards(kpis: list[views.Kpi], columns: int = 4) -> None:
+    """KPI cards; rates show their change in percentage points."""
+    cols = st.columns(columns)
+    for i, k in enumerate(kpis):
+        if k.is_rate:
+            value = fmt_rate(k.value)
+            delta = None if k.delta is None else f"{k.delta * 100:+.1f} 个百分点"
+        else:
+            value = fmt_count(k.value)
+            delta = None if k.delta is None else f"{k.delta:+,.0f}"
+        worse_when_up = k.key in ("backlog", "overdue", "unassigned")
+        cols[i % columns].metric(
+            t(f"kpi_{k.key}"),
+            value,
+            delta,
+            delta_color="inverse" if worse_when_up else "normal",
+            help=t(f"kpi_help_{k.key}"),
+            border=True,
+        )

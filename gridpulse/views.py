@@ -1,0 +1,222 @@
+"""What each page shows, computed from the store: one function per view, no Streamlit."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from geo import shapes
+from gridpulse import config, metrics
+from gridpulse.db import Store
+from gridpulse.filters import Filters
+from gridpulse.strings import t
+
+KPI_KEYS = [
+    "cases", "resolved", "resolution_rate", "on_time_rate",
+    "satisfaction", "backlog", "overdue", "unassigned",
+]  # fmt: skip
+RATE_KPIS = {"resolution_rate", "on_time_rate", "satisfaction"}
+
+
+@dataclass(frozen=True)
+class Kpi:
+    key: str
+    value: float | None
+    delta: float | None  # against the previous period of the same length
+    is_rate: bool
+
+
+def headline(store: Store, f: Filters, as_of: datetime) -> dict[str, float | None]:
+    """The street's (or selection's) headline figures for one period."""
+    comp = metrics.with_rates(store.case_components(f, as_of)).iloc[0]
+    return {k: (None if pd.isna(comp[k]) else float(comp[k])) for k in [*KPI_KEYS, "median_hours", "due"]}
+
+
+def overview_kpis(store: Store, f: Filters, as_of: datetime) -> list[Kpi]:
+    """KPI cards with their change against the previous period of equal length."""
+    now = headline(store, f, as_of)
+    before = headline(store, f.previous(), as_of)
+    return [Kpi(k, now[k], metrics.change(now[k], before[k]), k in RATE_KPIS) for k in KPI_KEYS]
+
+
+def monthly_trend(store: Store, f: Filters) -> pd.DataFrame:
+    """Cases reported and resolved per month, long format (month, series, count)."""
+    wide = store.monthly_counts(f)
+    return wide.melt(id_vars="month", var_name="series", value_name="count")
+
+
+def top_categories(store: Store, f: Filters, limit: int = 10) -> pd.DataFrame:
+    return store.category_counts(f, limit)
+
+
+def grid_performance(store: Store, f: Filters, as_of: datetime) -> pd.DataFrame:
+    """Every grid in the selection with its counts, rates and fair rank.
+
+    Grids without cases are kept (with empty rates). ``rank`` orders by the Wilson
+    lower bound of the resolution rate, so a grid with 3 cases cannot top it.
+    """
+    grids = store.grids(f)
+    comp = store.case_components(f, as_of, by="grid_code").rename(columns={"key": "grid_code"})
+    out = grids.merge(comp, on="grid_code", how="left")
+    count_cols = [c for c in comp.columns if c not in ("grid_code", "median_hours")]
+    out[count_cols] = out[count_cols].fillna(0).astype(int)
+    out = metrics.with_rates(out)
+    out["cases_per_100"] = [metrics.ratio(100 * c, h) for c, h in zip(out["cases"], out["households"], strict=True)]
+    lb = out["resolution_lower_bound"].astype(float)
+    out["rank"] = lb.rank(ascending=False, method="min", na_option="keep").astype("Int64")
+    return out.sort_values(["rank", "grid_code"], na_position="last").reset_index(drop=True)
+
+
+def grid_shapes(store: Store, f: Filters | None = None) -> gpd.GeoDataFrame:
+    """Grid polygons for display, simplified together so neighbours still meet."""
+    return shapes.display_outlines(shapes.grids_frame(store.grid_shapes(f)))
+
+
+def level_shares(perf: pd.DataFrame) -> pd.DataFrame:
+    """Three-level linkage per grid, long format (grid_name, level, share)."""
+    cols = {"level1_share": 1, "level2_share": 2, "level3_share": 3}
+    long = perf[["grid_name", *cols]].melt(id_vars="grid_name", var_name="col", value_name="share")
+    long["level"] = long["col"].map(cols)
+    return long.dropna(subset=["share"]).drop(columns="col")
+
+
+def grid_cases(store: Store, f: Filters, grid_code: str) -> pd.DataFrame:
+    return store.case_list(f, grid_code)
+
+
+# ---- four-level service matrix ---------------------------------------------
+
+MATRIX_LEVELS = (1, 2, 3, 4)
+
+
+def service_points(store: Store, f: Filters | None = None) -> pd.DataFrame:
+    """Resources with a location, in the selected area."""
+    return store.resources(f)
+
+
+def service_matrix_by_community(store: Store, f: Filters | None = None) -> pd.DataFrame:
+    """Rows: communities (plus a total row); columns: count of service points per level 1-4."""
+    res = store.resources(f)
+    grids = store.grids(f)[["grid_code", "community"]]
+    res = res.merge(grids, on="grid_code", how="inner")
+    table = (
+        res[res["level"].notna()]
+        .pivot_table(index="community", columns="level", values="resource_id", aggfunc="count", fill_value=0)
+        .reindex(columns=list(MATRIX_LEVELS), fill_value=0)
+        .reindex(sorted(grids["community"].unique()), fill_value=0)
+    )
+    table.columns = [int(c) for c in table.columns]
+    table.loc["__total__"] = table.sum()
+    return table.astype(int)
+
+
+def service_matrix_by_grid(
+    store: Store, f: Filters | None = None, max_distance_m: float = config.DEFAULT_STATION_DISTANCE_M
+) -> pd.DataFrame:
+    """Per grid: service points per level, distance to the nearest level-2 station, gaps.
+
+    ``lacks_post``: no level-3 micro-grid post inside the grid. ``far_from_station``:
+    the grid's centre is farther than ``max_distance_m`` from every level-2 station
+    in the street (stations serve across community lines, so all are considered).
+    """
+    shapes_ = shapes.grids_frame(store.grid_shapes(f))
+    all_res = store.resources(None)
+    counts = (
+        all_res[all_res["level"].notna()]
+        .pivot_table(index="grid_code", columns="level", values="resource_id", aggfunc="count", fill_value=0)
+        .reindex(columns=list(MATRIX_LEVELS), fill_value=0)
+    )
+    counts.columns = [f"level{int(c)}" for c in counts.columns]
+    out = shapes_.drop(columns="geometry").merge(counts, left_on="grid_code", right_index=True, how="left")
+    level_cols = [f"level{lv}" for lv in MATRIX_LEVELS]
+    out[level_cols] = out[level_cols].fillna(0).astype(int)
+    stations = all_res[all_res["level"] == 2]
+    station_pts = gpd.GeoSeries(gpd.points_from_xy(stations["lon"], stations["lat"]), crs=shapes.WGS84)
+    centres = shapes_.geometry.representative_point()
+    dist = shapes.nearest_distance_m(centres, station_pts, shapes.metric_crs(shapes_))
+    out["distance_m"] = np.round(dist).astype(float)
+    out["lacks_post"] = out["level3"] == 0
+    out["far_from_station"] = out["distance_m"] > max_distance_m
+    return pd.DataFrame(out).reset_index(drop=True)
+
+
+# ---- reference data for filters and captions -------------------------------
+
+
+@dataclass(frozen=True)
+class FilterOptions:
+    street_name: str
+    communities: tuple[str, ...]
+    grids: tuple[tuple[str, str, str], ...]  # (grid_code, grid_name, community)
+    categories: tuple[str, ...]
+    sources: tuple[str, ...]
+    first_day: datetime | None
+    last_day: datetime | None
+
+
+def as_of(store: Store) -> datetime:
+    return store.as_of()
+
+
+def filter_options(store: Store) -> FilterOptions:
+    """What the shared filters offer, from the data itself."""
+    grids = store.grids()
+    span = store.reported_range()
+    return FilterOptions(
+        street_name=store.meta().get("street_name", ""),
+        communities=tuple(store.communities()),
+        grids=tuple(zip(grids["grid_code"], grids["grid_name"], grids["community"], strict=True)),
+        categories=tuple(store.distinct_values("category")),
+        sources=tuple(store.distinct_values("source")),
+        first_day=span[0] if span else None,
+        last_day=span[1] if span else None,
+    )
+
+
+def labelled_cases(cases: pd.DataFrame) -> pd.DataFrame:
+    """A case list with Chinese column names and labels, ready to show."""
+    out = cases.copy()
+    out["status"] = out["status"].map(lambda s: t(f"status_{s}") if isinstance(s, str) else s)
+    out["handled_level"] = out["handled_level"].map(lambda v: t(f"level_{int(v)}") if pd.notna(v) else "")
+    out["reopened"] = out["reopened"].map({True: "是", False: ""})
+    return out.rename(columns={c: t(c) for c in out.columns})
+
+
+def heat_cells(store: Store, f: Filters) -> pd.DataFrame:
+    return store.heat_cells(f)
+
+
+def labelled_matrix(table: pd.DataFrame) -> pd.DataFrame:
+    """The community × level table with Chinese headings."""
+    out = table.rename(columns={lv: t(f"level_name_{lv}") for lv in MATRIX_LEVELS})
+    out.index = [t("community_total") if i == "__total__" else i for i in out.index]
+    out.index.name = t("community")
+    return out
+
+
+def labelled_matrix_grids(by_grid: pd.DataFrame) -> pd.DataFrame:
+    """Per-grid service points and gaps, gaps first, with Chinese headings."""
+    out = by_grid.sort_values(["lacks_post", "far_from_station", "grid_code"], ascending=[False, False, True])
+    cols = {"grid_code": t("grid_code"), "grid_name": t("grid_name"), "community": t("community")}
+    cols |= {f"level{lv}": t(f"level_name_{lv}") for lv in MATRIX_LEVELS}
+    cols |= {"distance_m": t("distance_m"), "lacks_post": t("lacks_post"), "far_from_station": t("far_from_station")}
+    return out[list(cols)].rename(columns=cols)
+
+
+RANKING_COLUMNS = [
+    "rank", "grid_name", "community", "cases", "due", "resolution_rate", "resolution_lower_bound",
+    "on_time_rate", "self_resolved_share", "median_hours", "satisfaction", "rated", "rework_rate",
+]  # fmt: skip
+
+
+def ranking_table(perf: pd.DataFrame) -> pd.DataFrame:
+    """The per-grid ranking with sample sizes beside every rate, Chinese headings."""
+    out = perf[RANKING_COLUMNS].copy()
+    out["median_hours"] = out["median_hours"].round(1)
+    for col in ("on_time_rate", "self_resolved_share", "satisfaction", "rework_rate"):
+        out[col] = [None if v is None or pd.isna(v) else f"{v * 100:.1f}%" for v in out[col]]
+    return out.rename(columns={c: t(c) for c in out.columns})

@@ -1,0 +1,39 @@
+"""诉求热力图: case density heat layer over a grid choropleth, drill into one grid."""
+
+import streamlit as st
+from streamlit_folium import st_folium
+
+from gridpulse import config, maps, views
+from gridpulse.strings import t
+from gridpulse.ui import cache, filters, widgets
+
+f = filters.current()
+st.title(t("heat_title"))
+widgets.scope_line(f)
+metric = st.radio(
+    t("choropleth_metric"), ["cases_per_100", "resolution_rate"], format_func=t, horizontal=True, key="heat_metric"
+)
+show_heat = st.toggle(t("show_heat"), value=True, key="heat_show")
+st.caption(t("heat_caption", metric=t(metric)))
+
+perf = cache.view(views.grid_performance, f, cache.as_of())
+cells = cache.view(views.heat_cells, f) if show_heat else None
+m, legend = maps.grid_metric_map(cache.view(views.grid_shapes, f), perf, metric, cells)
+clicked = st_folium(m, height=560, use_container_width=True, returned_objects=["last_active_drawing"], key="heat_map")
+st.html(legend)
+
+names = dict(zip(perf["grid_code"], perf["grid_name"], strict=True))
+picked = ((clicked or {}).get("last_active_drawing") or {}).get("properties", {}).get("grid_code")
+options = [None, *names]
+grid = st.selectbox(
+    t("drill"),
+    options,
+    index=options.index(picked) if picked in names else 0,
+    format_func=lambda g: t("drill_none") if g is None else names[g],
+    key=f"heat_drill_{picked}",
+)
+if grid:
+    cases = cache.view(views.grid_cases, f, grid)
+    n = int(perf.loc[perf["grid_code"] == grid, "cases"].iloc[0])
+    st.caption(t("drill_caption", grid=names[grid], n=n, limit=config.MAX_TABLE_ROWS))
+    st.dataframe(views.labelled_cases(cases), hide_index=True, width="stretch")

@@ -1,0 +1,47 @@
+"""网格办结率: per-grid rates, a ranking fair to small grids, map, three-level shares."""
+
+import altair as alt
+import streamlit as st
+from streamlit_folium import st_folium
+
+from gridpulse import maps, views
+from gridpulse.strings import t
+from gridpulse.ui import cache, filters, widgets
+
+f = filters.current()
+st.title(t("res_title"))
+widgets.scope_line(f)
+st.caption(t("res_caption"))
+perf = cache.view(views.grid_performance, f, cache.as_of())
+
+st.subheader(t("ranking"))
+st.dataframe(
+    views.ranking_table(perf),
+    hide_index=True,
+    width="stretch",
+    column_config={
+        t(c): st.column_config.ProgressColumn(format="percent", min_value=0, max_value=1)
+        for c in ("resolution_rate", "resolution_lower_bound")
+    },
+)
+
+metric = st.selectbox(t("res_map_metric"), list(maps.HIGHER_IS_BETTER)[2:], format_func=t, key="res_metric")
+m, legend = maps.grid_metric_map(cache.view(views.grid_shapes, f), perf, metric)
+st_folium(m, height=520, use_container_width=True, returned_objects=[], key="res_map")
+st.html(legend)
+
+st.subheader(t("levels_title"))
+shares = views.level_shares(perf)
+shares["level"] = shares["level"].map(lambda lv: t(f"level{lv}_share"))
+st.altair_chart(
+    alt.Chart(shares)
+    .mark_bar()
+    .encode(
+        x=alt.X("share:Q", stack="normalize", axis=alt.Axis(format="%"), title=t("level_share")),
+        y=alt.Y("grid_name:N", sort=None, title=None),
+        color=alt.Color("level:N", title=t("level"), sort=[t(f"level{i}_share") for i in (1, 2, 3)]),
+        tooltip=["grid_name", "level", alt.Tooltip("share:Q", format=".1%")],
+    )
+    .properties(height=max(300, 16 * shares["grid_name"].nunique())),
+    width="stretch",
+)

@@ -1,0 +1,21 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from gridpulse.db import Store
+from tests import fixtures
+
+
+@pytest.fixture(scope="session")
+def fixture_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return fixtures.build(tmp_path_factory.mktemp("fixture") / "street.duckdb")
+
+
+@pytest.fixture(scope="session")
+def store(fixture_db: Path) -> Iterator[Store]:
+    s = Store(fixture_db)
+    yield s
+    s.close()

@@ -1,0 +1,54 @@
+"""Maps are offline: local assets only, no CDN, no online basemap, bounded payload."""
+
+from __future__ import annotations
+
+import re
+
+from gridpulse import config, maps, views
+from tests.fixtures import AS_OF, MARCH
+
+
+def _heat_map(store):
+    perf = views.grid_performance(store, MARCH, AS_OF)
+    return maps.grid_metric_map(views.grid_shapes(store), perf, "cases_per_100", views.heat_cells(store, MARCH))
+
+
+def test_map_uses_only_local_assets(store) -> None:
+    m, legend = _heat_map(store)
+    html = maps.map_html(m)
+    external = re.findall(r"""(?:src|href)=["'](https?://[^"']+)""", html)
+    assert external == []
+    assert "/app/static/vendor/leaflet.js" in html
+    assert "/app/static/vendor/leaflet_heat.min.js" in html
+    assert "tile.openstreetmap" not in html
+    assert "每百户诉求数" in legend
+
+
+def test_install_assets_copies_the_packaged_files(tmp_path) -> None:
+    written = maps.install_assets(tmp_path)
+    assert {p.name for p in written} == {"leaflet.js", "leaflet.css", "leaflet_heat.min.js"}
+    assert all(p.stat().st_size > 1000 for p in written)
+    assert "Leaflet 1.9.4" in (tmp_path / "vendor" / "leaflet.js").read_text()[:200]
+
+
+def test_heat_cells_aggregate_cases(store) -> None:
+    cells = views.heat_cells(store, MARCH)
+    # 9 cases with coordinates in March (c09 has none) in 6 distinct places
+    assert cells["weight"].sum() == 9
+    assert len(cells) == 6
+
+
+def test_classify_colours_and_no_data() -> None:
+    import pandas as pd
+
+    fill, ranges, palette = maps.classify(pd.Series([0.5, 0.9, None, 1.0]), higher_is_better=True)
+    assert fill[2] == maps.NO_DATA_COLOUR
+    assert fill[3] == maps.RATE_COLOURS[-1]
+    assert len(ranges) == len(palette)
+
+
+def test_tile_url_is_configurable(store, monkeypatch) -> None:
+    monkeypatch.setenv("GRIDPULSE_TILE_URL", "http://tiles.intranet/{z}/{x}/{y}.png")
+    assert config.tile_url() == "http://tiles.intranet/{z}/{x}/{y}.png"
+    m, _ = _heat_map(store)
+    assert "tiles.intranet" in maps.map_html(m)

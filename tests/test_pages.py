@@ -1,0 +1,83 @@
+"""Every page through AppTest on the fixture street: no exception, the right figures."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parent.parent
+PAGES = ["pages/page_overview.py", "pages/page_heatmap.py", "pages/page_service_matrix.py", "pages/page_resolution.py"]
+TIMEOUT = 60
+
+
+@pytest.fixture
+def app(fixture_db: Path, monkeypatch: pytest.MonkeyPatch) -> AppTest:
+    monkeypatch.setenv("GRIDPULSE_DB", str(fixture_db))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+    at.run()
+    assert not at.exception, at.exception
+    at.date_input(key="flt_period").set_value((date(2026, 3, 1), date(2026, 3, 31))).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _metrics(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_page_renders_without_exception(app: AppTest, page: str) -> None:
+    app.switch_page(page).run()
+    assert not app.exception, app.exception
+    assert app.title[0].value
+    assert any("2026-03-01 至 2026-03-31" in c.value for c in app.caption)
+
+
+def test_overview_figures(app: AppTest) -> None:
+    m = _metrics(app)
+    assert m["受理诉求"] == "10"
+    assert m["已办结"] == "8"
+    assert m["办结率"] == "80.0%"
+    assert m["按期办结率"] == "87.5%"
+    assert m["满意率"] == "66.7%"
+    assert m["在办积压"] == "3"
+    assert m["超期未办结"] == "2"
+    assert m["未落网格"] == "2"
+
+
+def test_overview_community_filter(app: AppTest) -> None:
+    app.multiselect(key="flt_community").set_value(["甲社区"]).run()
+    assert not app.exception
+    m = _metrics(app)
+    assert (m["受理诉求"], m["未落网格"]) == ("6", "0")
+    assert any("甲社区" in c.value for c in app.caption)
+
+
+def test_heatmap_drill_into_a_grid(app: AppTest) -> None:
+    app.switch_page("pages/page_heatmap.py").run()
+    drill = app.selectbox[0]
+    drill.select("370602005001001").run()
+    assert not app.exception
+    table = app.dataframe[0].value
+    assert sorted(table["工单编号"]) == ["c01", "c02", "c03"]
+    assert "待派单" not in set(table["状态"])
+    assert "办理中" in set(table["状态"])
+
+
+def test_service_matrix_figures(app: AppTest) -> None:
+    app.switch_page("pages/page_service_matrix.py").run()
+    by_community = app.dataframe[0].value
+    assert by_community.loc["合计"].tolist() == [1, 1, 3, 3]
+    warning = app.warning[0].value
+    assert warning.startswith("6 个网格缺少三级微格民情驿站，8 个网格")
+
+
+def test_resolution_ranking(app: AppTest) -> None:
+    app.switch_page("pages/page_resolution.py").run()
+    ranking = app.dataframe[0].value
+    first = ranking.iloc[0]
+    assert first["网格名称"] == "第2网格"
+    assert first["受理件数"] == 2
