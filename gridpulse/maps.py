@@ -29,7 +29,9 @@ NO_DATA_COLOUR = "#d0d4d9"
 # ColorBrewer classes: YlOrRd for "more is worse", RdYlGn for rates where more is better.
 DENSITY_COLOURS = ("#ffffb2", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026")
 RATE_COLOURS = ("#d7191c", "#fdae61", "#ffffbf", "#a6d96a", "#1a9641")
-LEVEL_COLOURS = {1: "#b2182b", 2: "#ef8a62", 3: "#2166ac", 4: "#67a9cf"}
+LEVEL_COLOURS = {1: "#b2182b", 2: "#ef8a62", 3: "#2166ac", 4: "#7fbc41"}
+# Three-level linkage: grid (good: solved close to residents), community, departments.
+LEVEL_SHARE_COLOURS = ("#1a9850", "#fdae61", "#d73027")
 GAP_OUTLINE = "#e31a1c"
 HEAT_TOP_QUANTILE = 0.98
 # Cool colours for the heat so it reads over the warm (YlOrRd) grid fills.
@@ -251,7 +253,7 @@ def grid_metric_map(
     choropleth(m, gpd.GeoDataFrame(frame, geometry="geometry", crs=shapes.WGS84), fill, tooltip)
     if heat_cells is not None and len(heat_cells):
         heat_layer(m, heat_cells)
-    fmt = "{:.0%}" if metric in RATE_METRICS else "{:.1f}"
+    fmt = "{:.1%}" if metric in RATE_METRICS else "{:.1f}"
     return m, legend_html(t(metric), ranges, palette, fmt)
 
 

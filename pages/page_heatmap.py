@@ -17,6 +17,8 @@ show_heat = st.toggle(t("show_heat"), value=True, key="heat_show")
 st.caption(t("heat_caption", metric=t(metric)))
 
 perf = cache.view(views.grid_performance, f, cache.as_of())
+if not perf["cases"].any():
+    st.info(t("empty"))
 cells = cache.view(views.heat_cells, f) if show_heat else None
 m, legend = maps.grid_metric_map(cache.view(views.grid_shapes, f), perf, metric, cells)
 clicked = st_folium(m, height=560, use_container_width=True, returned_objects=["last_active_drawing"], key="heat_map")

@@ -13,6 +13,8 @@ st.title(t("res_title"))
 widgets.scope_line(f)
 st.caption(t("res_caption"))
 perf = cache.view(views.grid_performance, f, cache.as_of())
+if not perf["cases"].any():
+    st.info(t("empty"))
 
 st.subheader(t("ranking"))
 st.dataframe(
@@ -32,15 +34,19 @@ st.html(legend)
 
 st.subheader(t("levels_title"))
 shares = views.level_shares(perf)
-shares["level"] = shares["level"].map(lambda lv: t(f"level{lv}_share"))
+labels = [t(f"level{lv}_share") for lv in (1, 2, 3)]
+shares["level_name"] = shares["level"].map(lambda lv: labels[lv - 1])
 st.altair_chart(
     alt.Chart(shares)
     .mark_bar()
     .encode(
         x=alt.X("share:Q", stack="normalize", axis=alt.Axis(format="%"), title=t("level_share")),
         y=alt.Y("grid_name:N", sort=None, title=None),
-        color=alt.Color("level:N", title=t("level"), sort=[t(f"level{i}_share") for i in (1, 2, 3)]),
-        tooltip=["grid_name", "level", alt.Tooltip("share:Q", format=".1%")],
+        color=alt.Color(
+            "level_name:N", title=t("level"), scale=alt.Scale(domain=labels, range=list(maps.LEVEL_SHARE_COLOURS))
+        ),
+        order=alt.Order("level:Q"),
+        tooltip=["grid_name", "level_name", alt.Tooltip("share:Q", format=".1%")],
     )
     .properties(height=max(300, 16 * shares["grid_name"].nunique())),
     width="stretch",

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import threading
+
 import streamlit as st
 
 from gridpulse import config, demo, maps
 from gridpulse.strings import t
+
+# Two sessions opening a fresh clone at once must not both generate the demo street.
+_FIRST_START = threading.Lock()
 
 
 @st.cache_resource(show_spinner=False)
@@ -23,5 +28,6 @@ def ensure_ready() -> None:
     if path != config.DEFAULT_DB_PATH:
         st.error(t("db_missing", path=path))
         st.stop()
-    with st.spinner(t("first_start")):
-        demo.generate(path, config.DEMO_CASES, config.DEMO_SEED)
+    with st.spinner(t("first_start")), _FIRST_START:
+        if not path.exists():
+            demo.generate(path, config.DEMO_CASES, config.DEMO_SEED)
