@@ -16,7 +16,7 @@ from gridpulse import demo_catalog as cat
 
 PERIOD_START = datetime(2025, 3, 1)
 AS_OF = datetime(2026, 11, 20, 10, 0)  # the demo's "now": figures are taken at this moment
-STUCK_SHARE = 0.012  # hard cases that stay open long past their deadline
+STUCK_SHARE = 0.004  # hard cases that stay open long past their deadline
 OUTSIDE_SHARE = 0.004  # geocoded outside the street: kept, counted as unassigned
 NO_COORD_SHARE = 0.003  # reported without a usable location
 

@@ -44,6 +44,7 @@ ZH: dict[str, str] = {
     "kpi_help_unassigned": "时段内受理、坐标不在任何网格内（或无坐标）的诉求数，未被丢弃。",
     "trend_title": "月度趋势：受理与办结",
     "trend_month": "月份",
+    "trend_note": "按自然月统计；首尾月份只含时段内的日子（{start} 至 {end}）。",
     "trend_count": "件数",
     "reported": "受理",
     "resolved": "办结",

@@ -21,6 +21,7 @@ if not kpis[0].value:
 left, right = st.columns([3, 2])
 with left:
     st.subheader(t("trend_title"))
+    st.caption(t("trend_note", start=f.start, end=f.end))
     trend = cache.view(views.monthly_trend, f)
     trend["series"] = trend["series"].map(t)
     st.altair_chart(
