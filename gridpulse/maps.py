@@ -88,7 +88,11 @@ def base_map(bounds: Sequence[float], height: int = 560) -> folium.Map:
     m.default_js = [("leaflet", asset_url("leaflet.js"))]
     m.default_css = [("leaflet_css", asset_url("leaflet.css"))]
     m.get_root().header.add_child(
-        folium.Element("<style>.leaflet-container{background:#eef1f4;font-family:sans-serif}</style>")
+        folium.Element(
+            "<style>.leaflet-container{background:#eef1f4;font-family:sans-serif}"
+            # The heat canvas lies above the grids: let clicks and hovers reach the grids.
+            ".leaflet-heatmap-layer{pointer-events:none}</style>"
+        )
     )
     m.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
     return m

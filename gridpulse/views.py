@@ -183,6 +183,7 @@ def labelled_cases(cases: pd.DataFrame) -> pd.DataFrame:
     out["status"] = out["status"].map(lambda s: t(f"status_{s}") if isinstance(s, str) else s)
     out["handled_level"] = out["handled_level"].map(lambda v: t(f"level_{int(v)}") if pd.notna(v) else "")
     out["reopened"] = out["reopened"].map({True: "是", False: ""})
+    out["department"] = out["department"].fillna("")
     return out.rename(columns={c: t(c) for c in out.columns})
 
 

@@ -120,6 +120,20 @@ def test_heatmap_draws_grids_and_heat_offline(browser_page) -> None:
     assert outside == []
 
 
+def test_clicking_a_grid_lists_its_cases(browser_page) -> None:
+    page, outside = browser_page
+    _open(page, "诉求热力图")
+    page.frame_locator("iframe[title='streamlit_folium.st_folium']").locator("canvas.leaflet-heatmap-layer").wait_for(
+        state="attached", timeout=60_000
+    )
+    box = page.locator("iframe[title='streamlit_folium.st_folium']").bounding_box()
+    assert box is not None
+    # The map is fitted to the 3×3 fixture, so its centre lies in grid 5.
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.get_by_text("第5网格：时段内受理诉求").wait_for(timeout=30_000)
+    assert outside == []
+
+
 @pytest.mark.parametrize("name", NAV)
 def test_every_page_renders_offline(browser_page, name: str) -> None:
     page, outside = browser_page
