@@ -41,11 +41,17 @@ def metric_crs(grids: gpd.GeoDataFrame) -> Any:
 
 
 def nearest_distance_m(sources: gpd.GeoSeries, targets: gpd.GeoSeries, crs: Any) -> np.ndarray:
-    """Distance in metres from each source geometry to the nearest target (inf if none)."""
-    if len(targets) == 0:
-        return np.full(len(sources), np.inf)
-    src = sources.to_crs(crs).values
+    """Distance in metres from each source geometry to the nearest target.
+
+    NaN where it cannot be measured: an empty source, or no usable target at all.
+    """
+    out = np.full(len(sources), np.nan)
     tgt = targets.to_crs(crs).values
-    tree = shapely.STRtree(tgt)
-    idx = tree.nearest(src)
-    return shapely.distance(src, tgt[idx])
+    tgt = tgt[~(shapely.is_missing(tgt) | shapely.is_empty(tgt))]
+    src = sources.to_crs(crs).values
+    ok = ~(shapely.is_missing(src) | shapely.is_empty(src))
+    if len(tgt) == 0 or not ok.any():
+        return out
+    idx = shapely.STRtree(tgt).nearest(src[ok])
+    out[ok] = shapely.distance(src[ok], tgt[idx])
+    return out

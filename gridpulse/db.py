@@ -180,8 +180,9 @@ class Store:
         ``by`` is None, ``"grid_code"`` or ``"category"``. Each count says which event
         falls in the period: reported (cases), resolved (resolved, on_time, level1-3,
         reopened, median_hours), deadline (due, due_resolved) or rated (rated,
-        satisfied). Backlog and overdue are taken at the period's end or ``as_of``,
-        whichever is earlier.
+        satisfied). A missing deadline is ``DEFAULT_DEADLINE_HOURS`` after reporting.
+        Backlog and overdue are taken at the period's end or ``as_of``, whichever is
+        earlier.
         """
         if by not in (None, "grid_code", "category"):
             raise ValueError(by)
@@ -192,10 +193,13 @@ class Store:
             "end": f.end_ts,
             "stamp": stamp,
             "sat": config.SATISFIED_MIN_STARS,
+            "default_deadline_h": config.DEFAULT_DEADLINE_HOURS,
         }
+        # A case imported without a deadline gets the platform's default one.
+        deadline = "coalesce(deadline_at, reported_at + to_hours($default_deadline_h))"
         rep = "reported_at >= $start AND reported_at < $end"
         res = "resolved_at >= $start AND resolved_at < $end"
-        due = "deadline_at >= $start AND deadline_at < $stamp"
+        due = f"{deadline} >= $start AND {deadline} < $stamp"
         rat = "rated_at >= $start AND rated_at < $end AND satisfaction IS NOT NULL"
         open_at = "reported_at < $stamp AND (resolved_at IS NULL OR resolved_at >= $stamp)"
         key = f"c.{by} AS key," if by else ""
@@ -205,7 +209,7 @@ class Store:
             SELECT {key}
               count(*) FILTER ({rep}) AS cases,
               count(*) FILTER ({res}) AS resolved,
-              count(*) FILTER ({res} AND resolved_at <= deadline_at) AS on_time,
+              count(*) FILTER ({res} AND resolved_at <= {deadline}) AS on_time,
               count(*) FILTER ({res} AND handled_level = 1) AS level1,
               count(*) FILTER ({res} AND handled_level = 2) AS level2,
               count(*) FILTER ({res} AND handled_level = 3) AS level3,
@@ -217,7 +221,7 @@ class Store:
               count(*) FILTER ({rat}) AS rated,
               count(*) FILTER ({rat} AND satisfaction >= $sat) AS satisfied,
               count(*) FILTER ({open_at}) AS backlog,
-              count(*) FILTER ({open_at} AND deadline_at < $stamp) AS overdue,
+              count(*) FILTER ({open_at} AND {deadline} < $stamp) AS overdue,
               count(*) FILTER ({rep} AND c.grid_code IS NULL) AS unassigned
             FROM cases c {where} {group}
         """

@@ -109,7 +109,10 @@ def classify(values: pd.Series, higher_is_better: bool) -> tuple[list[str], list
     if len(edges) < 2:
         edges = np.array([valid.min(), valid.max() + 1e-9])
     k = len(edges) - 1
-    palette = [colours[round(i * (len(colours) - 1) / max(k - 1, 1))] for i in range(k)]
+    if k == 1:  # every grid has the same value: neither best nor worst, the middle colour
+        palette = [colours[len(colours) // 2]]
+    else:
+        palette = [colours[round(i * (len(colours) - 1) / (k - 1))] for i in range(k)]
     idx = np.clip(np.searchsorted(edges, v.fillna(0).to_numpy(), side="right") - 1, 0, k - 1)
     out = [NO_DATA_COLOUR if pd.isna(x) else palette[i] for x, i in zip(v, idx, strict=True)]
     return out, [(float(edges[i]), float(edges[i + 1])) for i in range(k)], palette
@@ -182,9 +185,11 @@ def heat_layer(m: folium.Map, cells: pd.DataFrame) -> HeatMap:
     return layer
 
 
-def service_points_layer(m: folium.Map, points: pd.DataFrame, labels: dict[int, str]) -> folium.GeoJson:
+def service_points_layer(m: folium.Map, points: pd.DataFrame, labels: dict[int, str]) -> folium.GeoJson | None:
     """Service points as small circles coloured by matrix level, in one GeoJSON layer."""
-    pts = points[points["level"].notna() & points["lon"].notna()].copy()
+    pts = points[points["level"].notna() & points["lon"].notna() & points["lat"].notna()].copy()
+    if pts.empty:
+        return None
     pts["level"] = pts["level"].astype(int)
     pts["level_name"] = pts["level"].map(labels)
     pts["colour"] = pts["level"].map(LEVEL_COLOURS)
@@ -269,7 +274,7 @@ def service_matrix_map(
     gap = frame["lacks_post"].fillna(False) | frame["far_from_station"].fillna(False)
     fill = ["#fde0dd" if g else "#f7f7f7" for g in gap]
     outline = [GAP_OUTLINE if g else "#555555" for g in gap]
-    frame["distance_txt"] = frame["distance_m"].map(lambda d: f"{d:,.0f}")
+    frame["distance_txt"] = frame["distance_m"].map(lambda d: t("no_data") if pd.isna(d) else f"{d:,.0f}")
     frame["gap_txt"] = [
         "、".join(n for n, flag in ((t("lacks_post"), a), (t("far_from_station"), b)) if flag) or "—"
         for a, b in zip(frame["lacks_post"], frame["far_from_station"], strict=True)

@@ -140,3 +140,8 @@ def t(key: str, **kwargs: object) -> str:
     """The user-facing text for ``key``, formatted with ``kwargs``."""
     text = ZH[key]
     return text.format(**kwargs) if kwargs else text
+
+
+def label(key: str, raw: object) -> str:
+    """The text for a coded value, or the value itself when it has none (e.g. an imported status)."""
+    return ZH.get(key, "" if raw is None else str(raw))

@@ -13,7 +13,7 @@ from geo import shapes
 from gridpulse import config, metrics
 from gridpulse.db import Store
 from gridpulse.filters import Filters
-from gridpulse.strings import t
+from gridpulse.strings import label, t
 
 KPI_KEYS = [
     "cases", "resolved", "resolution_rate", "on_time_rate",
@@ -134,13 +134,14 @@ def service_matrix_by_grid(
     out = shapes_.drop(columns="geometry").merge(counts, left_on="grid_code", right_index=True, how="left")
     level_cols = [f"level{lv}" for lv in MATRIX_LEVELS]
     out[level_cols] = out[level_cols].fillna(0).astype(int)
-    stations = all_res[all_res["level"] == 2]
+    stations = all_res[(all_res["level"] == 2) & all_res["lon"].notna() & all_res["lat"].notna()]
     station_pts = gpd.GeoSeries(gpd.points_from_xy(stations["lon"], stations["lat"]), crs=shapes.WGS84)
     centres = shapes_.geometry.representative_point()
     dist = shapes.nearest_distance_m(centres, station_pts, shapes.metric_crs(shapes_))
     out["distance_m"] = np.round(dist).astype(float)
     out["lacks_post"] = out["level3"] == 0
-    out["far_from_station"] = out["distance_m"] > max_distance_m
+    # No station at all counts as far: the gap is real even though no distance exists.
+    out["far_from_station"] = out["distance_m"].isna() | (out["distance_m"] > max_distance_m)
     return pd.DataFrame(out).reset_index(drop=True)
 
 
@@ -180,8 +181,8 @@ def filter_options(store: Store) -> FilterOptions:
 def labelled_cases(cases: pd.DataFrame) -> pd.DataFrame:
     """A case list with Chinese column names and labels, ready to show."""
     out = cases.copy()
-    out["status"] = out["status"].map(lambda s: t(f"status_{s}") if isinstance(s, str) else s)
-    out["handled_level"] = out["handled_level"].map(lambda v: t(f"level_{int(v)}") if pd.notna(v) else "")
+    out["status"] = out["status"].map(lambda s: label(f"status_{s}", s))
+    out["handled_level"] = out["handled_level"].map(lambda v: label(f"level_{v}", v) if pd.notna(v) else "")
     out["reopened"] = out["reopened"].map({True: "是", False: ""})
     out["department"] = out["department"].fillna("")
     return out.rename(columns={c: t(c) for c in out.columns})

@@ -6,6 +6,7 @@ re-imported database is never answered from an old cache.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any, ParamSpec, TypeVar
@@ -19,14 +20,27 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 
-@st.cache_resource(show_spinner=False)
-def _open(path: str, _mtime: float) -> Store:
-    return Store(path)
+_stores: dict[str, tuple[float, Store]] = {}
+_stores_lock = threading.Lock()
 
 
 def store() -> Store:
+    """The open store for the configured database; reopened when the file is replaced.
+
+    DuckDB keeps one instance per path, so the old connection is closed before the new
+    file is opened, or the new one would still read the replaced file.
+    """
     path = config.db_path()
-    return _open(str(path), path.stat().st_mtime)
+    mtime = path.stat().st_mtime
+    with _stores_lock:
+        known = _stores.get(str(path))
+        if known and known[0] == mtime:
+            return known[1]
+        if known:
+            known[1].close()
+        opened = Store(path)
+        _stores[str(path)] = (mtime, opened)
+        return opened
 
 
 def _db_key() -> str:
@@ -47,4 +61,5 @@ def view(fn: Callable[..., R], *args: Any, **kwargs: Any) -> R:
 
 
 def as_of() -> datetime:
-    return _call(_db_key(), "as_of", (), ())
+    """Not cached: without a stored ``as_of`` it is the clock, which must not stand still."""
+    return store().as_of()
