@@ -23,6 +23,14 @@ CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = ROOT / "test-artifacts"
 LOCAL_HOSTS = {"localhost", "127.0.0.1", None}
 NAV = ["总览", "诉求热力图", "四级服务矩阵", "网格办结率"]
+# What each page has drawn once its script has finished (Streamlit keeps a websocket
+# open, so "network idle" says nothing).
+READY = {
+    "总览": "[data-testid=stMetric]",
+    "诉求热力图": "iframe[title='streamlit_folium.st_folium']",
+    "四级服务矩阵": "iframe[title='streamlit_folium.st_folium']",
+    "网格办结率": "[data-testid=stVegaLiteChart]",
+}
 
 pytestmark = pytest.mark.browser
 
@@ -96,7 +104,8 @@ def browser_page(server: str):
 def _open(page, name: str) -> None:
     page.get_by_role("link", name=name).click()
     page.wait_for_selector(f"h1:has-text('{name}')", timeout=60_000)
-    page.wait_for_load_state("networkidle")
+    page.wait_for_selector(READY[name], timeout=60_000)
+    page.wait_for_selector("[data-testid=stStatusWidget]", state="detached", timeout=60_000)
 
 
 def test_heatmap_draws_grids_and_heat_offline(browser_page) -> None:
