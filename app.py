@@ -1,12 +1,14 @@
-"""GridPulse router: page config, first-start set-up, shared filters, navigation."""
+"""GridPulse router: page config, first start, log-in, shared filters, navigation by role."""
 
 import streamlit as st
 
+from gridpulse.scope import ADMIN, LIAISON
 from gridpulse.strings import t
-from gridpulse.ui import bootstrap, filters
+from gridpulse.ui import bootstrap, filters, session
 
 st.set_page_config(page_title=t("app_title"), page_icon="🧭", layout="wide")
 bootstrap.ensure_ready()
+user = session.require_login()
 
 pages = [
     st.Page("pages/page_overview.py", title=t("nav_overview"), url_path="overview", default=True),
@@ -14,6 +16,11 @@ pages = [
     st.Page("pages/page_service_matrix.py", title=t("nav_matrix"), url_path="service-matrix"),
     st.Page("pages/page_resolution.py", title=t("nav_resolution"), url_path="resolution"),
 ]
+if user.role == LIAISON:  # a department handles cases; the service matrix is the street's own
+    pages = [p for p in pages if p.url_path != "service-matrix"]
+if user.role == ADMIN:
+    pages.append(st.Page("pages/page_admin.py", title=t("nav_admin"), url_path="admin"))
 navigation = st.navigation(pages)
 filters.sidebar()
+session.logout_button()
 navigation.run()

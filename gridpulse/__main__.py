@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import getpass
 import sys
 import time
+from datetime import datetime
 from pathlib import Path
 
-from gridpulse import config, demo
+import duckdb
+
+from gridpulse import auth, config, demo
+from gridpulse.db import Store
+from gridpulse.scope import ROLES
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -25,6 +31,57 @@ def _demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _read_password(args: argparse.Namespace) -> str:
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    first = getpass.getpass("密码：")
+    if first != getpass.getpass("再次输入密码："):
+        raise auth.AuthError("两次输入的密码不一致。")
+    return first
+
+
+def _open_store(args: argparse.Namespace) -> Store:
+    path = Path(args.db) if args.db else config.db_path()
+    if not path.exists():
+        raise auth.AuthError(f"找不到数据库 {path}：请先启动仪表盘或运行 python -m gridpulse demo。")
+    try:
+        return Store(path)
+    except duckdb.IOException as err:
+        raise auth.AuthError(f"数据库 {path} 正被占用（仪表盘在运行？），请先停止后再修改用户。") from err
+
+
+def _users(args: argparse.Namespace) -> int:
+    store = _open_store(args)
+    now = datetime.now()
+    try:
+        if args.action == "list":
+            print(store.users().drop(columns=["created_at"]).to_string(index=False))
+            return 0
+        if args.action == "add":
+            row = auth.new_user(
+                args.username, args.name or args.username, args.role, _read_password(args),
+                tuple(args.community or ()), tuple(args.grid or ()), args.department,
+            )  # fmt: skip
+            if store.user(args.username) is not None:
+                raise auth.AuthError(f"用户 {args.username} 已存在。")
+            store.add_user(row)
+            store.audit(now, "cli", "user_add", auth.describe_scope(auth.User.from_row(row).scope), args.username)
+            print(f"已添加用户 {args.username}（{args.role}）。")
+        elif store.user(args.username) is None:
+            raise auth.AuthError(f"用户 {args.username} 不存在。")
+        elif args.action == "passwd":
+            store.set_password(args.username, auth.hash_password(_read_password(args)))
+            store.audit(now, "cli", "user_passwd", "", args.username)
+            print(f"已重设 {args.username} 的密码并解除锁定。")
+        else:
+            store.set_disabled(args.username, args.action == "disable")
+            store.audit(now, "cli", f"user_{args.action}", "", args.username)
+            print(f"已{'停用' if args.action == 'disable' else '启用'}用户 {args.username}。")
+        return 0
+    finally:
+        store.close()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m gridpulse", description="GridPulse 网格治理驾驶舱")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -34,8 +91,28 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--db", help="数据库路径（默认 GRIDPULSE_DB 或 data/gridpulse.duckdb）")
     p.add_argument("--force", action="store_true", help="覆盖已有数据库")
     p.set_defaults(func=_demo)
+
+    u = sub.add_parser("users", help="管理登录用户：add | passwd | disable | enable | list")
+    u.add_argument("action", choices=["add", "passwd", "disable", "enable", "list"])
+    u.add_argument("username", nargs="?")
+    u.add_argument("--name", help="显示名称")
+    u.add_argument("--role", choices=ROLES, help="角色")
+    u.add_argument("--community", action="append", help="社区书记负责的社区（可重复）")
+    u.add_argument("--grid", action="append", help="网格长负责的网格编码（可重复）")
+    u.add_argument("--department", help="部门联络员所属部门")
+    u.add_argument("--password-stdin", action="store_true", help="从标准输入读取密码（一行）")
+    u.add_argument("--db", help="数据库路径")
+    u.set_defaults(func=_users)
     args = parser.parse_args(argv)
-    return int(args.func(args))
+    if args.func is _users and args.action != "list" and not args.username:
+        parser.error("请给出用户名")
+    if args.func is _users and args.action == "add" and not args.role:
+        parser.error("添加用户需要 --role")
+    try:
+        return int(args.func(args))
+    except auth.AuthError as err:
+        print(str(err), file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

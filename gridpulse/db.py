@@ -16,8 +16,9 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from gridpulse import config
+from gridpulse import config, privacy
 from gridpulse.filters import Filters, case_conditions, grid_conditions
+from gridpulse.scope import Scope, scope_case_conditions, scope_grid_conditions
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (
@@ -50,7 +51,10 @@ CREATE TABLE IF NOT EXISTS cases (
     handled_level TINYINT,             -- 1 grid, 2 community, 3 departments
     department VARCHAR,
     satisfaction TINYINT,              -- 1..5 stars, NULL when not rated
-    reopened BOOLEAN DEFAULT FALSE
+    reopened BOOLEAN DEFAULT FALSE,
+    reporter_name VARCHAR,             -- personal data: masked for roles that do not need it
+    reporter_phone VARCHAR,
+    address VARCHAR
 );
 CREATE TABLE IF NOT EXISTS resources (
     resource_id VARCHAR PRIMARY KEY,
@@ -61,12 +65,34 @@ CREATE TABLE IF NOT EXISTS resources (
     lat DOUBLE,
     grid_code VARCHAR
 );
+CREATE TABLE IF NOT EXISTS users (
+    username VARCHAR PRIMARY KEY,
+    display_name VARCHAR NOT NULL,
+    role VARCHAR NOT NULL,
+    communities VARCHAR[] DEFAULT [],
+    grids VARCHAR[] DEFAULT [],
+    department VARCHAR,
+    password_hash VARCHAR NOT NULL,    -- argon2id
+    disabled BOOLEAN DEFAULT FALSE,
+    demo BOOLEAN DEFAULT FALSE,        -- demo users log in only while the database is the demo street
+    failed_count INTEGER DEFAULT 0,
+    locked_until TIMESTAMP,
+    created_at TIMESTAMP DEFAULT current_timestamp
+);
+CREATE TABLE IF NOT EXISTS audit (
+    ts TIMESTAMP NOT NULL,
+    username VARCHAR,
+    action VARCHAR NOT NULL,           -- login, login_failed, login_locked, logout, export, import, user_*
+    scope VARCHAR,
+    detail VARCHAR
+);
 """
 
 CASE_COLUMNS = [
     "case_id", "source", "category", "description", "lon", "lat", "grid_code",
     "reported_at", "dispatched_at", "accepted_at", "resolved_at", "rated_at", "deadline_at",
     "status", "handled_level", "department", "satisfaction", "reopened",
+    "reporter_name", "reporter_phone", "address",
 ]  # fmt: skip
 GRID_COLUMNS = ["grid_code", "grid_name", "community", "households", "grid_head", "geometry"]
 RESOURCE_COLUMNS = ["resource_id", "name", "kind", "level", "lon", "lat", "grid_code"]
@@ -78,6 +104,7 @@ def write_street(
     cases: pd.DataFrame,
     resources: pd.DataFrame,
     meta: Mapping[str, str],
+    users: list[dict[str, Any]] | None = None,
 ) -> None:
     """Write a whole street into a new database file, atomically.
 
@@ -99,21 +126,47 @@ def write_street(
             con.execute(f"INSERT INTO {table} SELECT * FROM incoming")
             con.unregister("incoming")
         con.executemany("INSERT INTO meta VALUES (?, ?)", [[k, str(v)] for k, v in meta.items()])
+        for user in users or ():
+            con.execute(_USER_INSERT, user)
         con.execute("CHECKPOINT")
     finally:
         con.close()
     os.replace(tmp, path)
 
 
+_USER_INSERT = """
+    INSERT INTO users (username, display_name, role, communities, grids, department, password_hash, demo)
+    VALUES ($username, $display_name, $role, $communities, $grids, $department, $password_hash, $demo)
+"""
+
+
+def _where(conds: list[str]) -> str:
+    return f"WHERE {' AND '.join(conds)}" if conds else ""
+
+
+def _and(conds: list[str]) -> str:
+    return "".join(f" AND {c}" for c in conds)
+
+
 class Store:
-    """Read access to one GridPulse database. Thread-safe: each query takes its own cursor."""
+    """One GridPulse database. Thread-safe: each query takes its own cursor.
+
+    Every read of cases, grids or resources takes the caller's ``Scope`` first and
+    applies it here, so no page can forget it.
+    """
 
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
         if not self.path.exists():
             raise FileNotFoundError(self.path)
-        self._con = duckdb.connect(str(self.path), read_only=True)
+        self._con = duckdb.connect(str(self.path))
+        self._con.execute(SCHEMA)  # databases made before a table existed get it now
+        self._migrate()
         self._lock = threading.Lock()
+
+    def _migrate(self) -> None:
+        for col in ("reporter_name", "reporter_phone", "address"):
+            self._con.execute(f"ALTER TABLE cases ADD COLUMN IF NOT EXISTS {col} VARCHAR")
 
     def close(self) -> None:
         self._con.close()
@@ -126,55 +179,85 @@ class Store:
         finally:
             cur.close()
 
+    def _exec(self, sql: str, params: Mapping[str, Any] | None = None) -> None:
+        with self._lock:
+            cur = self._con.cursor()
+        try:
+            cur.execute(sql, dict(params or {}))
+        finally:
+            cur.close()
+
+    @staticmethod
+    def _cases_where(scope: Scope, f: Filters | None) -> tuple[list[str], dict[str, Any]]:
+        conds, params = scope_case_conditions(scope)
+        if f is not None:
+            more, more_params = case_conditions(f)
+            conds, params = conds + more, params | more_params
+        return conds, params
+
+    @staticmethod
+    def _grids_where(scope: Scope, f: Filters | None, alias: str = "g") -> tuple[list[str], dict[str, Any]]:
+        conds, params = scope_grid_conditions(scope, alias)
+        if f is not None:
+            more, more_params = grid_conditions(f, alias)
+            conds, params = conds + more, params | more_params
+        return conds, params
+
     # ---- reference data -------------------------------------------------
 
     def meta(self) -> dict[str, str]:
         rows = self._df("SELECT key, value FROM meta")
         return dict(zip(rows["key"], rows["value"], strict=True))
 
+    def is_demo(self) -> bool:
+        return self.meta().get("source") == "demo"
+
     def as_of(self) -> datetime:
         """The moment figures are taken at: the demo's fixed 'now', else the clock."""
         value = self.meta().get("as_of")
         return datetime.fromisoformat(value) if value else datetime.now().replace(microsecond=0)
 
-    def grids(self, f: Filters | None = None) -> pd.DataFrame:
-        """Grid attributes (no geometry), ordered by code."""
-        conds, params = grid_conditions(f) if f else ([], {})
-        where = f"WHERE {' AND '.join(conds)}" if conds else ""
+    def grids(self, scope: Scope, f: Filters | None = None) -> pd.DataFrame:
+        """Grid attributes (no geometry) the scope may see, ordered by code."""
+        conds, params = self._grids_where(scope, f)
         return self._df(
-            f"SELECT grid_code, grid_name, community, households, grid_head FROM grids g {where} ORDER BY grid_code",
+            f"SELECT grid_code, grid_name, community, households, grid_head FROM grids g {_where(conds)} "
+            "ORDER BY grid_code",
             params,
         )
 
-    def grid_shapes(self, f: Filters | None = None) -> pd.DataFrame:
+    def grid_shapes(self, scope: Scope, f: Filters | None = None) -> pd.DataFrame:
         """Grid attributes with WKB geometry, ordered by code."""
-        conds, params = grid_conditions(f) if f else ([], {})
-        where = f"WHERE {' AND '.join(conds)}" if conds else ""
+        conds, params = self._grids_where(scope, f)
         return self._df(
             f"SELECT grid_code, grid_name, community, households, grid_head, geometry "
-            f"FROM grids g {where} ORDER BY grid_code",
+            f"FROM grids g {_where(conds)} ORDER BY grid_code",
             params,
         )
 
-    def communities(self) -> list[str]:
-        return self._df("SELECT DISTINCT community FROM grids ORDER BY community")["community"].tolist()
+    def communities(self, scope: Scope) -> list[str]:
+        conds, params = self._grids_where(scope, None)
+        sql = f"SELECT DISTINCT community FROM grids g {_where(conds)} ORDER BY community"
+        return self._df(sql, params)["community"].tolist()
 
-    def distinct_values(self, column: str) -> list[str]:
-        """Distinct non-null values of a case column offered in filters."""
+    def distinct_values(self, scope: Scope, column: str) -> list[str]:
+        """Distinct non-null values of a case column among the cases the scope may see."""
         if column not in ("category", "source", "department"):
             raise ValueError(column)
-        sql = f"SELECT DISTINCT {column} AS v FROM cases WHERE {column} IS NOT NULL ORDER BY v"
-        return self._df(sql)["v"].tolist()
+        conds, params = self._cases_where(scope, None)
+        sql = f"SELECT DISTINCT {column} AS v FROM cases c WHERE {column} IS NOT NULL{_and(conds)} ORDER BY v"
+        return self._df(sql, params)["v"].tolist()
 
-    def reported_range(self) -> tuple[datetime, datetime] | None:
-        row = self._df("SELECT min(reported_at) AS lo, max(reported_at) AS hi FROM cases")
+    def reported_range(self, scope: Scope) -> tuple[datetime, datetime] | None:
+        conds, params = self._cases_where(scope, None)
+        row = self._df(f"SELECT min(reported_at) AS lo, max(reported_at) AS hi FROM cases c {_where(conds)}", params)
         if row.empty or pd.isna(row.at[0, "lo"]):
             return None
         return row.at[0, "lo"].to_pydatetime(), row.at[0, "hi"].to_pydatetime()
 
     # ---- case figures ---------------------------------------------------
 
-    def case_components(self, f: Filters, as_of: datetime, by: str | None = None) -> pd.DataFrame:
+    def case_components(self, scope: Scope, f: Filters, as_of: datetime, by: str | None = None) -> pd.DataFrame:
         """The counts every rate is built from, for the whole selection or per ``by``.
 
         ``by`` is None, ``"grid_code"`` or ``"category"``. Each count says which event
@@ -186,7 +269,7 @@ class Store:
         """
         if by not in (None, "grid_code", "category"):
             raise ValueError(by)
-        conds, params = case_conditions(f)
+        conds, params = self._cases_where(scope, f)
         stamp = min(f.end_ts, as_of)
         params |= {
             "start": f.start_ts,
@@ -204,7 +287,6 @@ class Store:
         open_at = "reported_at < $stamp AND (resolved_at IS NULL OR resolved_at >= $stamp)"
         key = f"c.{by} AS key," if by else ""
         group = "GROUP BY ALL ORDER BY key" if by else ""
-        where = f"WHERE {' AND '.join(conds)}" if conds else ""
         sql = f"""
             SELECT {key}
               count(*) FILTER ({rep}) AS cases,
@@ -223,15 +305,15 @@ class Store:
               count(*) FILTER ({open_at}) AS backlog,
               count(*) FILTER ({open_at} AND {deadline} < $stamp) AS overdue,
               count(*) FILTER ({rep} AND c.grid_code IS NULL) AS unassigned
-            FROM cases c {where} {group}
+            FROM cases c {_where(conds)} {group}
         """
         return self._df(sql, params)
 
-    def monthly_counts(self, f: Filters) -> pd.DataFrame:
+    def monthly_counts(self, scope: Scope, f: Filters) -> pd.DataFrame:
         """Cases reported and resolved per calendar month of the period."""
-        conds, params = case_conditions(f)
+        conds, params = self._cases_where(scope, f)
         params |= {"start": f.start_ts, "end": f.end_ts}
-        extra = "".join(f" AND {c}" for c in conds)
+        extra = _and(conds)
         sql = f"""
             WITH rep AS (
                 SELECT date_trunc('month', reported_at) AS month, count(*) AS reported
@@ -248,64 +330,104 @@ class Store:
         """
         return self._df(sql, params)
 
-    def category_counts(self, f: Filters, limit: int = 10) -> pd.DataFrame:
+    def category_counts(self, scope: Scope, f: Filters, limit: int = 10) -> pd.DataFrame:
         """The most frequent categories among cases reported in the period."""
-        conds, params = case_conditions(f)
+        conds, params = self._cases_where(scope, f)
         params |= {"start": f.start_ts, "end": f.end_ts, "limit": limit}
-        extra = "".join(f" AND {c}" for c in conds)
         sql = f"""
             SELECT coalesce(category, '未分类') AS category, count(*) AS cases
-            FROM cases c WHERE reported_at >= $start AND reported_at < $end {extra}
+            FROM cases c WHERE reported_at >= $start AND reported_at < $end {_and(conds)}
             GROUP BY 1 ORDER BY cases DESC, category LIMIT $limit
         """
         return self._df(sql, params)
 
-    def heat_cells(self, f: Filters) -> pd.DataFrame:
+    def heat_cells(self, scope: Scope, f: Filters) -> pd.DataFrame:
         """Cases reported in the period binned into ~33 m cells: lat, lon, weight.
 
         The heat layer gets these cells, never raw points, so its size is bounded by
         the street's area, not by the number of cases.
         """
-        conds, params = case_conditions(f)
-        rng = self._df("SELECT avg(lat) AS lat FROM cases")
-        lat0 = float(rng.at[0, "lat"]) if not pd.isna(rng.at[0, "lat"]) else 0.0
+        conds, params = self._cases_where(scope, f)
+        lat0 = self._reference_lat()
         params |= {
             "start": f.start_ts,
             "end": f.end_ts,
             "dlat": config.HEAT_CELL_DEG,
             "dlon": config.HEAT_CELL_DEG / max(math.cos(math.radians(lat0)), 0.1),
         }
-        extra = "".join(f" AND {c}" for c in conds)
         sql = f"""
             SELECT (floor(lat / $dlat) + 0.5) * $dlat AS lat,
                    (floor(lon / $dlon) + 0.5) * $dlon AS lon,
                    count(*) AS weight
             FROM cases c
             WHERE reported_at >= $start AND reported_at < $end
-              AND lat IS NOT NULL AND lon IS NOT NULL {extra}
+              AND lat IS NOT NULL AND lon IS NOT NULL {_and(conds)}
             GROUP BY ALL ORDER BY weight DESC
         """
         return self._df(sql, params)
 
-    def case_list(self, f: Filters, grid_code: str, limit: int = config.MAX_TABLE_ROWS) -> pd.DataFrame:
-        """One grid's cases reported in the period, newest first, at most ``limit`` rows."""
-        conds, params = case_conditions(f)
+    def _reference_lat(self) -> float:
+        """A latitude for the street (mean of case latitudes) to size heat cells in metres."""
+        row = self._df("SELECT avg(lat) AS lat FROM cases")
+        return 0.0 if pd.isna(row.at[0, "lat"]) else float(row.at[0, "lat"])
+
+    def case_list(
+        self,
+        scope: Scope,
+        f: Filters,
+        grid_code: str,
+        limit: int = config.MAX_TABLE_ROWS,
+        mask: bool = False,
+    ) -> pd.DataFrame:
+        """One grid's cases reported in the period, newest first, at most ``limit`` rows.
+
+        Residents' personal data is masked unless the scope's role needs it; ``mask``
+        masks it for everybody (meeting mode, exports).
+        """
+        conds, params = self._cases_where(scope, f)
         params |= {"start": f.start_ts, "end": f.end_ts, "grid": grid_code, "limit": limit}
-        extra = "".join(f" AND {c}" for c in conds)
         sql = f"""
-            SELECT case_id, reported_at, source, category, description, status,
-                   handled_level, department, deadline_at, resolved_at, satisfaction, reopened
+            SELECT case_id, reported_at, source, category, description, address,
+                   reporter_name, reporter_phone, status, handled_level, department,
+                   deadline_at, resolved_at, satisfaction, reopened
             FROM cases c
-            WHERE reported_at >= $start AND reported_at < $end AND c.grid_code = $grid {extra}
+            WHERE reported_at >= $start AND reported_at < $end AND c.grid_code = $grid {_and(conds)}
             ORDER BY reported_at DESC, case_id LIMIT $limit
         """
-        return self._df(sql, params)
+        rows = self._df(sql, params)
+        if mask or not scope.sees_personal_data:
+            rows = privacy.mask_cases(rows)
+        return rows
+
+    def open_cases(
+        self, scope: Scope, f: Filters, as_of: datetime, limit: int = config.MAX_TABLE_ROWS, mask: bool = False
+    ) -> pd.DataFrame:
+        """Cases open at the period's end (or ``as_of``), overdue first, then oldest first."""
+        conds, params = self._cases_where(scope, f)
+        params |= {
+            "stamp": min(f.end_ts, as_of),
+            "limit": limit,
+            "default_deadline_h": config.DEFAULT_DEADLINE_HOURS,
+        }
+        sql = f"""
+            SELECT c.case_id, c.reported_at, g.grid_name, c.category, c.description, c.address,
+                   c.reporter_name, c.reporter_phone, c.status, c.handled_level, c.department,
+                   coalesce(c.deadline_at, c.reported_at + to_hours($default_deadline_h)) AS deadline_at,
+                   coalesce(c.deadline_at, c.reported_at + to_hours($default_deadline_h)) < $stamp AS overdue
+            FROM cases c LEFT JOIN grids g ON g.grid_code = c.grid_code
+            WHERE c.reported_at < $stamp AND (c.resolved_at IS NULL OR c.resolved_at >= $stamp) {_and(conds)}
+            ORDER BY overdue DESC, c.reported_at, c.case_id LIMIT $limit
+        """
+        rows = self._df(sql, params)
+        if mask or not scope.sees_personal_data:
+            rows = privacy.mask_cases(rows)
+        return rows
 
     # ---- resources -------------------------------------------------------
 
-    def resources(self, f: Filters | None = None) -> pd.DataFrame:
-        """Service points and teams in the filtered grids (all when no area filter)."""
-        conds, params = grid_conditions(f) if f else ([], {})
+    def resources(self, scope: Scope, f: Filters | None = None) -> pd.DataFrame:
+        """Service points and teams in the grids the scope and filters cover."""
+        conds, params = self._grids_where(scope, f)
         where = ""
         if conds:
             where = f"WHERE r.grid_code IN (SELECT grid_code FROM grids g WHERE {' AND '.join(conds)})"
@@ -313,3 +435,53 @@ class Store:
             f"SELECT resource_id, name, kind, level, lon, lat, grid_code FROM resources r {where} ORDER BY resource_id",
             params,
         )
+
+    # ---- users and audit ------------------------------------------------
+
+    def user(self, username: str) -> dict[str, Any] | None:
+        """One users-table row as plain Python values, or None."""
+        with self._lock:
+            cur = self._con.cursor()
+        try:
+            cur.execute("SELECT * FROM users WHERE username = $u", {"u": username})
+            row = cur.fetchone()
+            names = [d[0] for d in cur.description]
+        finally:
+            cur.close()
+        return None if row is None else dict(zip(names, row, strict=True))
+
+    def users(self) -> pd.DataFrame:
+        return self._df(
+            "SELECT username, display_name, role, communities, grids, department, disabled, demo, "
+            "failed_count, locked_until, created_at FROM users ORDER BY username"
+        )
+
+    def add_user(self, user: Mapping[str, Any]) -> None:
+        self._exec(_USER_INSERT, {"demo": False, **user})
+
+    def set_password(self, username: str, password_hash: str) -> None:
+        self._exec(
+            "UPDATE users SET password_hash = $h, failed_count = 0, locked_until = NULL WHERE username = $u",
+            {"u": username, "h": password_hash},
+        )
+
+    def set_disabled(self, username: str, disabled: bool) -> None:
+        self._exec("UPDATE users SET disabled = $d WHERE username = $u", {"u": username, "d": disabled})
+
+    def record_login_failure(self, username: str, locked_until: datetime | None) -> None:
+        self._exec(
+            "UPDATE users SET failed_count = failed_count + 1, locked_until = $l WHERE username = $u",
+            {"u": username, "l": locked_until},
+        )
+
+    def record_login_success(self, username: str) -> None:
+        self._exec("UPDATE users SET failed_count = 0, locked_until = NULL WHERE username = $u", {"u": username})
+
+    def audit(self, ts: datetime, username: str | None, action: str, scope: str, detail: str = "") -> None:
+        self._exec(
+            "INSERT INTO audit VALUES ($ts, $u, $a, $s, $d)",
+            {"ts": ts, "u": username, "a": action, "s": scope, "d": detail},
+        )
+
+    def audit_log(self, limit: int = 500) -> pd.DataFrame:
+        return self._df("SELECT * FROM audit ORDER BY ts DESC LIMIT $n", {"n": limit})

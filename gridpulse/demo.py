@@ -11,7 +11,7 @@ import pandas as pd
 import shapely
 
 from geo import join, tiling
-from gridpulse import db
+from gridpulse import auth, db
 from gridpulse import demo_catalog as cat
 
 PERIOD_START = datetime(2025, 3, 1)
@@ -140,6 +140,22 @@ def build_cases(grids: gpd.GeoDataFrame, n: int, rng: np.random.Generator) -> pd
         t = (tpl_pick[idx] * len(c.templates)).astype(int)
         description[idx] = [c.templates[j].format(c=compound[i], b=bldg[i]) for j, i in zip(t, idx, strict=True)]
 
+    # Who reported it: residents' personal data (masked for roles that do not need it).
+    resident = source != "网格巡查"  # patrol cases are found by grid workers
+    surname = np.array(list(cat.SURNAMES), dtype=object)[rng.integers(len(cat.SURNAMES), size=n)]
+    given = np.array(cat.GIVEN_NAMES, dtype=object)[rng.integers(len(cat.GIVEN_NAMES), size=n)]
+    reporter_name = np.where(resident, surname + given, None)
+    prefix = rng.choice(["13", "15", "17", "18", "19"], size=n)
+    phone = np.array([f"{p}{d:09d}" for p, d in zip(prefix, rng.integers(0, 10**9, size=n), strict=True)], dtype=object)
+    reporter_phone = np.where(resident, phone, None)
+    unit, room = rng.integers(1, 7, n), rng.integers(1, 7, n) * 100 + rng.integers(1, 5, n)
+    address = np.array(
+        [f"{cat.STREET_NAME}{c}{b}号楼{u}单元{r}室" for c, b, u, r in zip(compound, bldg, unit, room, strict=True)],
+        dtype=object,
+    )
+    with_phone = resident & (rng.random(n) < 0.08)  # residents often leave a number in the text
+    description = np.where(with_phone, description + "，联系电话" + phone, description)
+
     # Who solved it: three-level linkage by category; weak grids escalate and slip more.
     quality = rng.uniform(0.93, 0.99, len(grids))
     weak = rng.choice(len(grids), size=4, replace=False)
@@ -206,6 +222,9 @@ def build_cases(grids: gpd.GeoDataFrame, n: int, rng: np.random.Generator) -> pd
                 "department": np.where(level_known, department, None),
                 "satisfaction": pd.array(np.where(~np.isnat(rated), stars, 0), dtype="Int8"),
                 "reopened": reopened & ~np.isnat(resolved),
+                "reporter_name": reporter_name,
+                "reporter_phone": reporter_phone,
+                "address": address,
             }
         )
         .iloc[order]
@@ -269,5 +288,8 @@ def generate(path: Path, n_cases: int, seed: int) -> dict[str, int]:
         "source": "demo",
         "seed": str(seed),
     }
-    db.write_street(path, grid_rows, cases, resources, meta)
+    users = auth.demo_users(
+        sorted(grid_rows["grid_code"]), sorted(grid_rows["community"].unique()), cat.CATEGORIES[2].department
+    )
+    db.write_street(path, grid_rows, cases, resources, meta, users)
     return {"grids": len(grids), "cases": len(cases), "resources": len(resources)}

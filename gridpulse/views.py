@@ -10,9 +10,10 @@ import numpy as np
 import pandas as pd
 
 from geo import shapes
-from gridpulse import config, metrics
+from gridpulse import auth, config, metrics
 from gridpulse.db import Store
 from gridpulse.filters import Filters
+from gridpulse.scope import Scope
 from gridpulse.strings import label, t
 
 KPI_KEYS = [
@@ -30,37 +31,37 @@ class Kpi:
     is_rate: bool
 
 
-def headline(store: Store, f: Filters, as_of: datetime) -> dict[str, float | None]:
+def headline(store: Store, scope: Scope, f: Filters, as_of: datetime) -> dict[str, float | None]:
     """The street's (or selection's) headline figures for one period."""
-    comp = metrics.with_rates(store.case_components(f, as_of)).iloc[0]
+    comp = metrics.with_rates(store.case_components(scope, f, as_of)).iloc[0]
     return {k: (None if pd.isna(comp[k]) else float(comp[k])) for k in [*KPI_KEYS, "median_hours", "due"]}
 
 
-def overview_kpis(store: Store, f: Filters, as_of: datetime) -> list[Kpi]:
+def overview_kpis(store: Store, scope: Scope, f: Filters, as_of: datetime) -> list[Kpi]:
     """KPI cards with their change against the previous period of equal length."""
-    now = headline(store, f, as_of)
-    before = headline(store, f.previous(), as_of)
+    now = headline(store, scope, f, as_of)
+    before = headline(store, scope, f.previous(), as_of)
     return [Kpi(k, now[k], metrics.change(now[k], before[k]), k in RATE_KPIS) for k in KPI_KEYS]
 
 
-def monthly_trend(store: Store, f: Filters) -> pd.DataFrame:
+def monthly_trend(store: Store, scope: Scope, f: Filters) -> pd.DataFrame:
     """Cases reported and resolved per month, long format (month, series, count)."""
-    wide = store.monthly_counts(f)
+    wide = store.monthly_counts(scope, f)
     return wide.melt(id_vars="month", var_name="series", value_name="count")
 
 
-def top_categories(store: Store, f: Filters, limit: int = 10) -> pd.DataFrame:
-    return store.category_counts(f, limit)
+def top_categories(store: Store, scope: Scope, f: Filters, limit: int = 10) -> pd.DataFrame:
+    return store.category_counts(scope, f, limit)
 
 
-def grid_performance(store: Store, f: Filters, as_of: datetime) -> pd.DataFrame:
+def grid_performance(store: Store, scope: Scope, f: Filters, as_of: datetime) -> pd.DataFrame:
     """Every grid in the selection with its counts, rates and fair rank.
 
     Grids without cases are kept (with empty rates). ``rank`` orders by the Wilson
     lower bound of the resolution rate, so a grid with 3 cases cannot top it.
     """
-    grids = store.grids(f)
-    comp = store.case_components(f, as_of, by="grid_code").rename(columns={"key": "grid_code"})
+    grids = store.grids(scope, f)
+    comp = store.case_components(scope, f, as_of, by="grid_code").rename(columns={"key": "grid_code"})
     out = grids.merge(comp, on="grid_code", how="left")
     count_cols = [c for c in comp.columns if c not in ("grid_code", "median_hours")]
     out[count_cols] = out[count_cols].fillna(0).astype(int)
@@ -71,9 +72,9 @@ def grid_performance(store: Store, f: Filters, as_of: datetime) -> pd.DataFrame:
     return out.sort_values(["rank", "grid_code"], na_position="last").reset_index(drop=True)
 
 
-def grid_shapes(store: Store, f: Filters | None = None) -> gpd.GeoDataFrame:
+def grid_shapes(store: Store, scope: Scope, f: Filters | None = None) -> gpd.GeoDataFrame:
     """Grid polygons for display, simplified together so neighbours still meet."""
-    return shapes.display_outlines(shapes.grids_frame(store.grid_shapes(f)))
+    return shapes.display_outlines(shapes.grids_frame(store.grid_shapes(scope, f)))
 
 
 def level_shares(perf: pd.DataFrame) -> pd.DataFrame:
@@ -84,8 +85,9 @@ def level_shares(perf: pd.DataFrame) -> pd.DataFrame:
     return long.dropna(subset=["share"]).drop(columns="col")
 
 
-def grid_cases(store: Store, f: Filters, grid_code: str) -> pd.DataFrame:
-    return store.case_list(f, grid_code)
+def grid_cases(store: Store, scope: Scope, f: Filters, grid_code: str, mask: bool = False) -> pd.DataFrame:
+    """One grid's cases; personal data masked unless the role needs it (always with ``mask``)."""
+    return store.case_list(scope, f, grid_code, mask=mask)
 
 
 # ---- four-level service matrix ---------------------------------------------
@@ -93,15 +95,15 @@ def grid_cases(store: Store, f: Filters, grid_code: str) -> pd.DataFrame:
 MATRIX_LEVELS = (1, 2, 3, 4)
 
 
-def service_points(store: Store, f: Filters | None = None) -> pd.DataFrame:
+def service_points(store: Store, scope: Scope, f: Filters | None = None) -> pd.DataFrame:
     """Resources with a location, in the selected area."""
-    return store.resources(f)
+    return store.resources(scope, f)
 
 
-def service_matrix_by_community(store: Store, f: Filters | None = None) -> pd.DataFrame:
+def service_matrix_by_community(store: Store, scope: Scope, f: Filters | None = None) -> pd.DataFrame:
     """Rows: communities (plus a total row); columns: count of service points per level 1-4."""
-    res = store.resources(f)
-    grids = store.grids(f)[["grid_code", "community"]]
+    res = store.resources(scope, f)
+    grids = store.grids(scope, f)[["grid_code", "community"]]
     res = res.merge(grids, on="grid_code", how="inner")
     table = (
         res[res["level"].notna()]
@@ -115,7 +117,7 @@ def service_matrix_by_community(store: Store, f: Filters | None = None) -> pd.Da
 
 
 def service_matrix_by_grid(
-    store: Store, f: Filters | None = None, max_distance_m: float = config.DEFAULT_STATION_DISTANCE_M
+    store: Store, scope: Scope, f: Filters | None = None, max_distance_m: float = config.DEFAULT_STATION_DISTANCE_M
 ) -> pd.DataFrame:
     """Per grid: service points per level, distance to the nearest level-2 station, gaps.
 
@@ -123,8 +125,8 @@ def service_matrix_by_grid(
     the grid's centre is farther than ``max_distance_m`` from every level-2 station
     in the street (stations serve across community lines, so all are considered).
     """
-    shapes_ = shapes.grids_frame(store.grid_shapes(f))
-    all_res = store.resources(None)
+    shapes_ = shapes.grids_frame(store.grid_shapes(scope, f))
+    all_res = store.resources(Scope.street())  # stations serve across grid lines: public points
     counts = (
         all_res[all_res["level"].notna()]
         .pivot_table(index="grid_code", columns="level", values="resource_id", aggfunc="count", fill_value=0)
@@ -163,16 +165,16 @@ def as_of(store: Store) -> datetime:
     return store.as_of()
 
 
-def filter_options(store: Store) -> FilterOptions:
+def filter_options(store: Store, scope: Scope) -> FilterOptions:
     """What the shared filters offer, from the data itself."""
-    grids = store.grids()
-    span = store.reported_range()
+    grids = store.grids(scope)
+    span = store.reported_range(scope)
     return FilterOptions(
         street_name=store.meta().get("street_name", ""),
-        communities=tuple(store.communities()),
+        communities=tuple(store.communities(scope)),
         grids=tuple(zip(grids["grid_code"], grids["grid_name"], grids["community"], strict=True)),
-        categories=tuple(store.distinct_values("category")),
-        sources=tuple(store.distinct_values("source")),
+        categories=tuple(store.distinct_values(scope, "category")),
+        sources=tuple(store.distinct_values(scope, "source")),
         first_day=span[0] if span else None,
         last_day=span[1] if span else None,
     )
@@ -184,12 +186,15 @@ def labelled_cases(cases: pd.DataFrame) -> pd.DataFrame:
     out["status"] = out["status"].map(lambda s: label(f"status_{s}", s))
     out["handled_level"] = out["handled_level"].map(lambda v: label(f"level_{v}", v) if pd.notna(v) else "")
     out["reopened"] = out["reopened"].map({True: "是", False: ""})
-    out["department"] = out["department"].fillna("")
+    if "department" in out.columns:
+        out["department"] = out["department"].fillna("")
+    if "overdue" in out.columns:
+        out["overdue"] = out["overdue"].map({True: "是", False: ""})
     return out.rename(columns={c: t(c) for c in out.columns})
 
 
-def heat_cells(store: Store, f: Filters) -> pd.DataFrame:
-    return store.heat_cells(f)
+def heat_cells(store: Store, scope: Scope, f: Filters) -> pd.DataFrame:
+    return store.heat_cells(scope, f)
 
 
 def labelled_matrix(table: pd.DataFrame) -> pd.DataFrame:
@@ -222,3 +227,50 @@ def ranking_table(perf: pd.DataFrame) -> pd.DataFrame:
     for col in ("on_time_rate", "self_resolved_share", "satisfaction", "rework_rate"):
         out[col] = [None if v is None or pd.isna(v) else f"{v * 100:.1f}%" for v in out[col]]
     return out.rename(columns={c: t(c) for c in out.columns})
+
+
+COMPARED_RATES = ("resolution_rate", "on_time_rate", "satisfaction")
+
+
+def street_average(store: Store, f: Filters, as_of: datetime) -> dict[str, float | None]:
+    """The whole street's rates for the same period, categories and sources.
+
+    Deliberately outside any scope, and so only three aggregate numbers: a grid head
+    compares their grids with the street without seeing any other grid or resident.
+    """
+    whole = Filters(f.start, f.end, (), (), f.categories, f.sources)
+    figures = headline(store, Scope.street(), whole, as_of)
+    return {k: figures[k] for k in COMPARED_RATES}
+
+
+def open_cases(store: Store, scope: Scope, f: Filters, as_of: datetime, mask: bool = False) -> pd.DataFrame:
+    """Cases still open at the period's end (overdue first), within the scope."""
+    return store.open_cases(scope, f, as_of, mask=mask)
+
+
+# ---- administration (the admin page checks the role before calling these) ----
+
+
+def users_table(store: Store) -> pd.DataFrame:
+    users = store.users()
+    users["role"] = users["role"].map(lambda r: label(f"role_{r}", r))
+    cols = {"username": t("username"), "display_name": "姓名", "role": "角色", "communities": t("community"),
+            "grids": t("grid"), "department": t("department"), "disabled": "已停用", "demo": "演示账号",
+            "failed_count": "连续失败次数", "locked_until": "锁定至"}  # fmt: skip
+    return users[list(cols)].rename(columns=cols)
+
+
+def toggle_user(store: Store, admin: auth.User, username: str) -> bool:
+    """Disable an enabled user or enable a disabled one; audited. Returns the new state."""
+    row = store.user(username)
+    if row is None:
+        raise KeyError(username)
+    disabled = not bool(row["disabled"])
+    store.set_disabled(username, disabled)
+    store.audit(datetime.now(), admin.username, "user_disable" if disabled else "user_enable", "", username)
+    return disabled
+
+
+def audit_table(store: Store) -> pd.DataFrame:
+    cols = {"ts": "时间", "username": t("username"), "action": "操作", "scope": "范围", "detail": "说明"}
+    return store.audit_log()[list(cols)].rename(columns=cols)

@@ -3,9 +3,9 @@
 import altair as alt
 import streamlit as st
 
-from gridpulse import views
+from gridpulse import config, views
 from gridpulse.strings import t
-from gridpulse.ui import cache, filters, widgets
+from gridpulse.ui import cache, filters, session, widgets
 
 f = filters.current()
 st.title(t("nav_overview"))
@@ -14,6 +14,10 @@ kpis = cache.view(views.overview_kpis, f, cache.as_of())
 widgets.kpi_cards(kpis)
 before = f.previous()
 st.caption(t("vs_previous", start=before.start, end=before.end))
+scope = session.current_scope()
+if not scope.whole_street:
+    mine = {k.key: k.value for k in kpis}
+    widgets.street_comparison(mine, cache.unscoped(views.street_average, f, cache.as_of()))
 if not kpis[0].value:
     st.info(t("empty"))
     st.stop()
@@ -48,3 +52,20 @@ with right:
         ),
         width="stretch",
     )
+
+if not scope.whole_street or scope.role == "department_liaison":
+    st.subheader(t("open_cases_title"))
+    open_rows = cache.view(views.open_cases, f, cache.as_of())
+    overdue = next(k.value for k in kpis if k.key == "overdue")
+    backlog = next(k.value for k in kpis if k.key == "backlog")
+    stamp = min(f.end, cache.as_of().date())
+    st.caption(
+        t(
+            "open_cases_caption",
+            stamp=stamp,
+            n=int(backlog or 0),
+            overdue=int(overdue or 0),
+            limit=config.MAX_TABLE_ROWS,
+        )
+    )
+    st.dataframe(views.labelled_cases(open_rows), hide_index=True, width="stretch")

@@ -67,10 +67,12 @@ def case(cid: str, grid: int | None, reported: datetime, deadline: datetime, **k
         "deadline_at": deadline, "status": status, "handled_level": kw.pop("level", None),
         "department": kw.pop("department", None), "satisfaction": kw.pop("stars", None),
         "reopened": kw.pop("reopened", False),
+        "reporter_name": f"居民{cid}", "reporter_phone": "13912345678", "address": f"测试小区{cid[-1]}号楼2单元301室",
     }  # fmt: skip
 
 
 def case_rows() -> pd.DataFrame:
+    """Twelve cases; c02's description carries a phone number (masked for leaders)."""
     rows = [
         case("c01", 1, ts(3, 1), ts(3, 4), resolved_at=ts(3, 2), level=1, rated_at=ts(3, 3), stars=5),
         case("c02", 1, ts(3, 2), ts(3, 5), resolved_at=ts(3, 6), level=2, rated_at=ts(3, 7), stars=2, reopened=True),
@@ -87,6 +89,7 @@ def case_rows() -> pd.DataFrame:
              category="噪声扰民", source="网格巡查"),
     ]  # fmt: skip
     frame = pd.DataFrame(rows)
+    frame.loc[frame["case_id"] == "c02", "description"] = "c02 楼道漏水，联系电话13800001111"
     for col in ("handled_level", "satisfaction"):
         frame[col] = pd.array(frame[col], dtype="Int8")
     for col in ("lon", "lat"):
@@ -125,5 +128,22 @@ def build(path: Path) -> Path:
     cases["grid_code"] = join.assign_grids(cases["lon"].to_numpy(), cases["lat"].to_numpy(), polys)
     resources = resource_rows()
     resources["grid_code"] = join.assign_grids(resources["lon"].to_numpy(), resources["lat"].to_numpy(), polys)
-    db.write_street(path, grids, cases, resources, {"street_name": "测试街道", "as_of": AS_OF.isoformat()})
+    meta = {"street_name": "测试街道", "as_of": AS_OF.isoformat()}
+    db.write_street(path, grids, cases, resources, meta, users())
     return path
+
+
+PASSWORD = "fixture-pass"
+
+
+def users() -> list[dict[str, object]]:
+    """One user per role; the grid head has grids 1 and 2, the secretary 甲社区 (grids 1-3)."""
+    from gridpulse import auth
+
+    return [
+        auth.new_user("leader", "领导", "leader", PASSWORD),
+        auth.new_user("sec", "书记", "community_secretary", PASSWORD, communities=("甲社区",)),
+        auth.new_user("head", "网格长", "grid_head", PASSWORD, grids=(code(1), code(2))),
+        auth.new_user("liaison", "联络员", "department_liaison", PASSWORD, department="区住建局"),
+        auth.new_user("admin", "管理员", "admin", PASSWORD),
+    ]

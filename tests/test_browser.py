@@ -18,6 +18,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from tests import fixtures
+
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = ROOT / "test-artifacts"
@@ -96,6 +98,9 @@ def browser_page(server: str):
         context.on("request", lambda r: outside.append(r.url) if urlsplit(r.url).hostname not in LOCAL_HOSTS else None)
         page = context.new_page()
         page.goto(server)
+        page.get_by_label("用户名").fill("leader")
+        page.get_by_label("密码", exact=True).fill(fixtures.PASSWORD)
+        page.get_by_role("button", name="登录").click()
         page.wait_for_selector("[data-testid=stSidebarNav]", timeout=60_000)
         yield page, outside
         browser.close()

@@ -11,6 +11,9 @@ import shapely
 from geo import shapes
 from gridpulse import demo
 from gridpulse.db import Store
+from gridpulse.scope import Scope
+
+STREET = Scope.street()
 
 
 @pytest.fixture(scope="module")
@@ -21,7 +24,7 @@ def demo_store(tmp_path_factory: pytest.TempPathFactory) -> Store:
 
 
 def test_grids_tile_the_street(demo_store: Store) -> None:
-    grids = shapes.grids_frame(demo_store.grid_shapes())
+    grids = shapes.grids_frame(demo_store.grid_shapes(STREET))
     assert 40 <= len(grids) <= 80
     assert 4 <= grids["community"].nunique() <= 6
     union = shapely.union_all(grids.geometry.values)
@@ -33,7 +36,7 @@ def test_grids_tile_the_street(demo_store: Store) -> None:
 
 
 def test_grid_codes_name_their_community(demo_store: Store) -> None:
-    grids = demo_store.grids()
+    grids = demo_store.grids(STREET)
     assert all(re.fullmatch(r"\d{15}", c) for c in grids["grid_code"])
     assert grids.groupby("community")["grid_code"].agg(lambda s: s.str[:12].nunique()).eq(1).all()
     assert grids["households"].between(300, 600).all()
@@ -71,10 +74,10 @@ def test_lifecycle_is_ordered(demo_store: Store) -> None:
 
 
 def test_service_matrix_counts(demo_store: Store) -> None:
-    res = demo_store.resources()
+    res = demo_store.resources(STREET)
     counts = res["kind"].value_counts()
-    n_grids = len(demo_store.grids())
-    assert counts["service_centre"] == demo_store.grids()["community"].nunique()
+    n_grids = len(demo_store.grids(STREET))
+    assert counts["service_centre"] == demo_store.grids(STREET)["community"].nunique()
     assert 3 <= counts["red_steward_station"] <= 12
     assert 0.85 * n_grids <= counts["micro_grid_post"] <= 1.2 * n_grids
     assert counts["stairwell_corner"] >= 3 * n_grids
@@ -88,4 +91,4 @@ def test_same_seed_same_street(tmp_path: Path) -> None:
     sa, sb = Store(a), Store(b)
     q = "SELECT * FROM cases ORDER BY case_id"
     assert sa._df(q).equals(sb._df(q))
-    assert sa.grid_shapes().equals(sb.grid_shapes())
+    assert sa.grid_shapes(STREET).equals(sb.grid_shapes(STREET))

@@ -7,6 +7,9 @@ from datetime import date
 import pytest
 
 from gridpulse.filters import Filters, case_conditions, grid_conditions
+from gridpulse.scope import Scope
+
+STREET = Scope.street()
 
 BASE = Filters(date(2026, 3, 1), date(2026, 3, 31))
 
@@ -51,16 +54,16 @@ def test_sql_metacharacters_are_data(store) -> None:
     f = Filters(BASE.start, BASE.end, categories=("'; DROP TABLE cases; --",))
     from tests.fixtures import AS_OF
 
-    assert store.case_components(f, AS_OF).iloc[0]["cases"] == 0
-    assert store.case_components(BASE, AS_OF).iloc[0]["cases"] == 10
+    assert store.case_components(STREET, f, AS_OF).iloc[0]["cases"] == 0
+    assert store.case_components(STREET, BASE, AS_OF).iloc[0]["cases"] == 10
 
 
 def test_category_and_area_filters(store) -> None:
     from tests.fixtures import AS_OF
 
     noise = Filters(BASE.start, BASE.end, categories=("噪声扰民",))
-    assert store.case_components(noise, AS_OF).iloc[0]["cases"] == 1
+    assert store.case_components(STREET, noise, AS_OF).iloc[0]["cases"] == 1
     south = Filters(BASE.start, BASE.end, communities=("甲社区",))
-    comp = store.case_components(south, AS_OF).iloc[0]
+    comp = store.case_components(STREET, south, AS_OF).iloc[0]
     # grids 1-3: c01 c02 c03 c04 c05 c12; unassigned cases belong to no community
     assert (comp["cases"], comp["unassigned"]) == (6, 0)

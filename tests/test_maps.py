@@ -5,12 +5,17 @@ from __future__ import annotations
 import re
 
 from gridpulse import config, maps, views
+from gridpulse.scope import Scope
 from tests.fixtures import AS_OF, MARCH
+
+STREET = Scope.street()
 
 
 def _heat_map(store):
-    perf = views.grid_performance(store, MARCH, AS_OF)
-    return maps.grid_metric_map(views.grid_shapes(store), perf, "cases_per_100", views.heat_cells(store, MARCH))
+    perf = views.grid_performance(store, STREET, MARCH, AS_OF)
+    return maps.grid_metric_map(
+        views.grid_shapes(store, STREET), perf, "cases_per_100", views.heat_cells(store, STREET, MARCH)
+    )
 
 
 def test_map_uses_only_local_assets(store) -> None:
@@ -32,7 +37,7 @@ def test_install_assets_copies_the_packaged_files(tmp_path) -> None:
 
 
 def test_heat_cells_aggregate_cases(store) -> None:
-    cells = views.heat_cells(store, MARCH)
+    cells = views.heat_cells(store, STREET, MARCH)
     # 9 cases with coordinates in March (c09 has none) in 6 distinct places
     assert cells["weight"].sum() == 9
     assert len(cells) == 6

@@ -6,7 +6,10 @@ import pandas as pd
 import pytest
 
 from gridpulse import metrics, views
+from gridpulse.scope import Scope
 from tests.fixtures import AS_OF, MARCH, code
+
+STREET = Scope.street()
 
 
 def test_ratio_of_nothing_is_none_not_zero() -> None:
@@ -23,7 +26,7 @@ def test_wilson_lower_bound(successes: int, n: int, expected: float) -> None:
 
 
 def test_street_components_for_march(store) -> None:
-    comp = store.case_components(MARCH, AS_OF).iloc[0]
+    comp = store.case_components(STREET, MARCH, AS_OF).iloc[0]
     # reported in March: c01-c06, c09-c12 (c07, c08 were reported in February)
     assert comp["cases"] == 10
     # resolved in March: c01 c02 c04 c05 c07 c09 c11 c12; c02 after its deadline
@@ -44,17 +47,17 @@ def test_street_components_for_march(store) -> None:
 
 
 def test_headline_rates_for_march(store) -> None:
-    h = views.headline(store, MARCH, AS_OF)
+    h = views.headline(store, STREET, MARCH, AS_OF)
     assert h["resolution_rate"] == pytest.approx(0.8)
     assert h["on_time_rate"] == pytest.approx(0.875)
     assert h["satisfaction"] == pytest.approx(4 / 6)
-    comp = metrics.with_rates(store.case_components(MARCH, AS_OF)).iloc[0]
+    comp = metrics.with_rates(store.case_components(STREET, MARCH, AS_OF)).iloc[0]
     assert comp["self_resolved_share"] == pytest.approx(0.625)
     assert comp["rework_rate"] == pytest.approx(0.125)
 
 
 def test_change_against_previous_period(store) -> None:
-    kpis = {k.key: k for k in views.overview_kpis(store, MARCH, AS_OF)}
+    kpis = {k.key: k for k in views.overview_kpis(store, STREET, MARCH, AS_OF)}
     # previous 31 days (01-29 .. 02-28): c07 and c08 reported -> 10 - 2
     assert kpis["cases"].delta == 8
     # resolved then: c08 only
@@ -62,7 +65,7 @@ def test_change_against_previous_period(store) -> None:
 
 
 def test_grid_one_figures(store) -> None:
-    perf = views.grid_performance(store, MARCH, AS_OF).set_index("grid_code")
+    perf = views.grid_performance(store, STREET, MARCH, AS_OF).set_index("grid_code")
     g1 = perf.loc[code(1)]
     assert (g1["cases"], g1["due"], g1["due_resolved"]) == (3, 3, 2)
     assert g1["resolution_rate"] == pytest.approx(2 / 3)
@@ -75,7 +78,7 @@ def test_grid_one_figures(store) -> None:
 
 
 def test_ranking_is_fair_to_small_grids(store) -> None:
-    perf = views.grid_performance(store, MARCH, AS_OF)
+    perf = views.grid_performance(store, STREET, MARCH, AS_OF)
     # grid 2 resolved 2 of 2 and grid 9 1 of 1: 100 % each, but the lower bound ranks
     # the bigger sample first.
     top = perf.iloc[0]

@@ -8,20 +8,33 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from gridpulse.ui.session import USER_KEY
+
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = ["pages/page_overview.py", "pages/page_heatmap.py", "pages/page_service_matrix.py", "pages/page_resolution.py"]
 TIMEOUT = 60
 
 
-@pytest.fixture
-def app(fixture_db: Path, monkeypatch: pytest.MonkeyPatch) -> AppTest:
-    monkeypatch.setenv("GRIDPULSE_DB", str(fixture_db))
+def app_as(username: str) -> AppTest:
+    """The app logged in as ``username`` (the documented session key), period March 2026."""
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+    at.session_state[USER_KEY] = {"username": username}
     at.run()
     assert not at.exception, at.exception
     at.date_input(key="flt_period").set_value((date(2026, 3, 1), date(2026, 3, 31))).run()
     assert not at.exception, at.exception
     return at
+
+
+@pytest.fixture
+def db_env(fixture_db: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("GRIDPULSE_DB", str(fixture_db))
+    return fixture_db
+
+
+@pytest.fixture
+def app(db_env: Path) -> AppTest:
+    return app_as("leader")
 
 
 def _metrics(at: AppTest) -> dict[str, str]:

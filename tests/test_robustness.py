@@ -13,9 +13,12 @@ import pytest
 from geo import shapes
 from gridpulse import db, maps, views
 from gridpulse.db import Store
+from gridpulse.scope import Scope
 from gridpulse.strings import label
 from tests import fixtures
 from tests.fixtures import AS_OF, MARCH, code
+
+STREET = Scope.street()
 
 
 def _street(path: Path, cases: pd.DataFrame, resources: pd.DataFrame) -> Path:
@@ -35,7 +38,7 @@ def test_missing_deadline_gets_the_default_72_hours(tmp_path: Path) -> None:
     cases = fixtures.case_rows().head(2).copy()
     cases["deadline_at"] = pd.NaT  # c01 resolved after 24 h, c02 after 96 h
     s = Store(_street(tmp_path / "s.duckdb", cases, fixtures.resource_rows()))
-    comp = s.case_components(MARCH, AS_OF).iloc[0]
+    comp = s.case_components(STREET, MARCH, AS_OF).iloc[0]
     assert (comp["resolved"], comp["on_time"]) == (2, 1)
     assert (comp["due"], comp["due_resolved"]) == (2, 2)
 
@@ -44,11 +47,11 @@ def test_no_red_steward_station_means_every_grid_is_far(tmp_path: Path) -> None:
     res = fixtures.resource_rows()
     res = res[res["level"] != 2]
     s = Store(_street(tmp_path / "s.duckdb", fixtures.case_rows(), res))
-    by_grid = views.service_matrix_by_grid(s)
+    by_grid = views.service_matrix_by_grid(s, STREET)
     assert by_grid["distance_m"].isna().all()
     assert by_grid["far_from_station"].all()
     m = maps.service_matrix_map(
-        views.grid_shapes(s), by_grid, views.service_points(s), {1: "一", 2: "二", 3: "三", 4: "四"}
+        views.grid_shapes(s, STREET), by_grid, views.service_points(s, STREET), {1: "一", 2: "二", 3: "三", 4: "四"}
     )
     assert "inf" not in maps.map_html(m)
 
@@ -57,9 +60,12 @@ def test_service_map_without_points(store) -> None:
     from gridpulse.filters import Filters
 
     f = Filters(MARCH.start, MARCH.end, grids=(code(4),))  # only a volunteer team there
-    by_grid = views.service_matrix_by_grid(store, f)
+    by_grid = views.service_matrix_by_grid(store, STREET, f)
     m = maps.service_matrix_map(
-        views.grid_shapes(store, f), by_grid, views.service_points(store, f), {1: "一", 2: "二", 3: "三", 4: "四"}
+        views.grid_shapes(store, STREET, f),
+        by_grid,
+        views.service_points(store, STREET, f),
+        {1: "一", 2: "二", 3: "三", 4: "四"},
     )
     assert "leaflet" in maps.map_html(m)
 
@@ -96,8 +102,8 @@ def test_store_reopens_a_replaced_database(tmp_path: Path, monkeypatch: pytest.M
     path = fixtures.build(tmp_path / "street.duckdb")
     monkeypatch.setenv("GRIDPULSE_DB", str(path))
     first = cache.store()
-    assert len(first.resources()) == 9
+    assert len(first.resources(STREET)) == 9
     _street(tmp_path / "new.duckdb", fixtures.case_rows(), fixtures.resource_rows().head(2))
     (tmp_path / "new.duckdb").replace(path)
     os.utime(path, (datetime.now().timestamp() + 5, datetime.now().timestamp() + 5))
-    assert len(cache.store().resources()) == 2
+    assert len(cache.store().resources(STREET)) == 2

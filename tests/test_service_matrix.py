@@ -5,18 +5,21 @@ from __future__ import annotations
 import pytest
 
 from gridpulse import views
+from gridpulse.scope import Scope
 from tests.fixtures import code
+
+STREET = Scope.street()
 
 
 def test_by_community(store) -> None:
-    table = views.service_matrix_by_community(store)
+    table = views.service_matrix_by_community(store, STREET)
     assert table.loc["甲社区"].tolist() == [1, 1, 2, 2]
     assert table.loc["乙社区"].tolist() == [0, 0, 1, 1]
     assert table.loc["__total__"].tolist() == [1, 1, 3, 3]  # the volunteer team is no matrix level
 
 
 def test_grids_lacking_a_micro_grid_post(store) -> None:
-    by_grid = views.service_matrix_by_grid(store).set_index("grid_code")
+    by_grid = views.service_matrix_by_grid(store, STREET).set_index("grid_code")
     lacking = sorted(by_grid.index[by_grid["lacks_post"]])
     assert lacking == [code(n) for n in (3, 4, 6, 7, 8, 9)]
     assert by_grid.loc[code(1), ["level1", "level2", "level3", "level4"]].tolist() == [1, 1, 1, 2]
@@ -32,7 +35,7 @@ def test_grids_lacking_a_micro_grid_post(store) -> None:
     ],
 )
 def test_grids_far_from_a_station(store, max_m: int, far: tuple[int, ...]) -> None:
-    by_grid = views.service_matrix_by_grid(store, None, max_m).set_index("grid_code")
+    by_grid = views.service_matrix_by_grid(store, STREET, None, max_m).set_index("grid_code")
     assert sorted(by_grid.index[by_grid["far_from_station"]]) == [code(n) for n in far]
     assert by_grid.loc[code(2), "distance_m"] == pytest.approx(889, abs=5)
 
@@ -42,5 +45,5 @@ def test_area_filter_limits_the_matrix(store) -> None:
     from tests.fixtures import MARCH
 
     f = Filters(MARCH.start, MARCH.end, communities=("乙社区",))
-    assert list(views.service_matrix_by_community(store, f).index) == ["乙社区", "__total__"]
-    assert len(views.service_matrix_by_grid(store, f)) == 6
+    assert list(views.service_matrix_by_community(store, STREET, f).index) == ["乙社区", "__total__"]
+    assert len(views.service_matrix_by_grid(store, STREET, f)) == 6

@@ -15,6 +15,7 @@ import streamlit as st
 
 from gridpulse import config
 from gridpulse.db import Store
+from gridpulse.scope import Scope
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -49,15 +50,29 @@ def _db_key() -> str:
 
 
 @st.cache_data(show_spinner=False, ttl=3600, max_entries=256)
-def _call(db_key: str, fn_name: str, args: tuple[Any, ...], kwargs: tuple[tuple[str, Any], ...]) -> Any:
-    from gridpulse import views
+def _call(
+    db_key: str, fn_name: str, scope: Scope | None, args: tuple[Any, ...], kwargs: tuple[tuple[str, Any], ...]
+) -> Any:
+    from gridpulse import views  # resolved at call time: views imports nothing of the UI
 
-    return getattr(views, fn_name)(store(), *args, **dict(kwargs))
+    fn = getattr(views, fn_name)
+    return fn(store(), *args, **dict(kwargs)) if scope is None else fn(store(), scope, *args, **dict(kwargs))
 
 
 def view(fn: Callable[..., R], *args: Any, **kwargs: Any) -> R:
-    """Call ``views.<fn>(store, *args, **kwargs)`` through the cache."""
-    return _call(_db_key(), fn.__name__, args, tuple(sorted(kwargs.items())))
+    """Call ``views.<fn>(store, scope, *args, **kwargs)`` through the cache.
+
+    The scope is the logged-in user's, looked up on the server, and is part of the
+    cache key: one user is never answered from another's cache.
+    """
+    from gridpulse.ui import session  # session imports this module
+
+    return _call(_db_key(), fn.__name__, session.current_scope(), args, tuple(sorted(kwargs.items())))
+
+
+def unscoped(fn: Callable[..., R], *args: Any) -> R:
+    """Call a view that takes no scope (it returns street-wide aggregates only)."""
+    return _call(_db_key(), fn.__name__, None, args, ())
 
 
 def as_of() -> datetime:

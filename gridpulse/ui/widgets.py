@@ -7,8 +7,9 @@ import streamlit as st
 
 from gridpulse import views
 from gridpulse.filters import Filters
+from gridpulse.scope import GRID_HEAD, LIAISON, SECRETARY
 from gridpulse.strings import t
-from gridpulse.ui import cache
+from gridpulse.ui import cache, session
 
 
 def fmt_rate(value: float | None, digits: int = 1) -> str:
@@ -23,12 +24,19 @@ def scope_line(f: Filters) -> None:
     """Say which period, area and cases the figures on the page cover."""
     opts = cache.view(views.filter_options)
     names = {code: name for code, name, _ in opts.grids}
+    scope = session.current_scope()
     if f.grids:
         area = "、".join(names.get(g, g) for g in f.grids)
     elif f.communities:
         area = "、".join(f.communities)
+    elif scope.role == GRID_HEAD:
+        area = t("scope_grids", grids="、".join(names.get(g, g) for g in scope.grids))
+    elif scope.role == SECRETARY:
+        area = "、".join(scope.communities)
     else:
         area = f"{opts.street_name}{t('whole_street')}"
+    if scope.role == LIAISON:
+        area += "，" + t("scope_department", department=scope.department)
     cases = t("cases_some") if (f.categories or f.sources) else t("cases_all")
     st.caption(t("scope_line", area=area, start=f.start, end=f.end, days=f.days, cases=cases))
 
@@ -50,5 +58,19 @@ def kpi_cards(kpis: list[views.Kpi], columns: int = 4) -> None:
             delta,
             delta_color="inverse" if worse_when_up else "normal",
             help=t(f"kpi_help_{k.key}"),
+            border=True,
+        )
+
+
+def street_comparison(mine: dict[str, float | None], street: dict[str, float | None]) -> None:
+    """This scope's rates beside the whole street's, as numbers only."""
+    st.markdown(f"**{t('street_compare')}**")
+    cols = st.columns(len(street))
+    for col, key in zip(cols, street, strict=True):
+        diff = None if mine.get(key) is None or street[key] is None else mine[key] - street[key]
+        col.metric(
+            f"{t(key)}：{t('mine')} / {t('street')}",
+            f"{fmt_rate(mine.get(key))} / {fmt_rate(street[key])}",
+            None if diff is None else f"{diff * 100:+.1f} 个百分点",
             border=True,
         )

@@ -1,0 +1,96 @@
+"""Log-in, the logged-in user and session expiry.
+
+The logged-in user lives in ``st.session_state[USER_KEY]`` as ``{"username": ...,
+"last_seen": datetime}``. Only the username is trusted from it: role and scope are
+read from the users table on every use, so a disabled user or a changed scope takes
+effect at once. ``AppTest`` acts as a user by setting this key.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import streamlit as st
+
+from gridpulse import auth
+from gridpulse.auth import AuthError, User
+from gridpulse.scope import Scope
+from gridpulse.strings import t
+from gridpulse.ui import cache
+
+USER_KEY = "gp_user"
+
+
+def current_user() -> User | None:
+    """The logged-in user as the database says now, or None."""
+    state = st.session_state.get(USER_KEY)
+    if not isinstance(state, dict) or not state.get("username"):
+        return None
+    return auth.current_user(cache.store(), str(state["username"]))
+
+
+def current_scope() -> Scope:
+    user = current_user()
+    if user is None:
+        st.stop()  # never answer a query without a user; app.py shows the log-in form
+    return user.scope
+
+
+def require_login() -> User:
+    """The logged-in user; otherwise draw the log-in form and stop the run."""
+    state = st.session_state.get(USER_KEY)
+    now = datetime.now()
+    if isinstance(state, dict):
+        last = state.get("last_seen") or now
+        if now - last > timedelta(minutes=auth.SESSION_IDLE_MINUTES):
+            cache.store().audit(now, state.get("username"), "session_expired", "")
+            del st.session_state[USER_KEY]
+            st.warning(t("session_expired", minutes=auth.SESSION_IDLE_MINUTES))
+        else:
+            user = current_user()
+            if user is not None:
+                state["last_seen"] = now
+                return user
+            del st.session_state[USER_KEY]
+            st.warning(t("account_gone"))
+    _login_form()
+    st.stop()
+    raise AssertionError  # st.stop() does not return
+
+
+def _login_form() -> None:
+    st.title(t("app_title"))
+    with st.form("login"):
+        st.subheader(t("login_title"))
+        username = st.text_input(t("username"), key="login_username")
+        password = st.text_input(t("password"), type="password", key="login_password")
+        submitted = st.form_submit_button(t("login_button"), type="primary")
+    if cache.store().is_demo():
+        st.info(t("demo_users_hint", password=auth.DEMO_PASSWORD))
+    if submitted:
+        try:
+            user = auth.authenticate(cache.store(), username, password)
+        except AuthError as err:
+            st.error(str(err))
+            return
+        st.session_state[USER_KEY] = {"username": user.username, "last_seen": datetime.now()}
+        st.rerun()
+
+
+def logout_button() -> None:
+    user = current_user()
+    if user is None:
+        return
+    with st.sidebar:
+        st.caption(t("logged_in_as", name=user.display_name, role=t(f"role_{user.role}")))
+        if st.button(t("logout"), key="logout"):
+            cache.store().audit(datetime.now(), user.username, "logout", auth.describe_scope(user.scope))
+            st.session_state.pop(USER_KEY, None)
+            st.rerun()
+
+
+def audit_export(detail: str) -> None:
+    """Record a download in the audit log (who, when, what scope, what)."""
+    user = current_user()
+    if user is not None:
+        cache.store().audit(datetime.now(), user.username, "export", auth.describe_scope(user.scope), detail)
