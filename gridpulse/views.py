@@ -182,14 +182,18 @@ def filter_options(store: Store, scope: Scope) -> FilterOptions:
 
 def labelled_cases(cases: pd.DataFrame) -> pd.DataFrame:
     """A case list with Chinese column names and labels, ready to show."""
+    yes = {True: "是", False: ""}
+    labellers = {
+        "status": lambda s: label(f"status_{s}", s),
+        "handled_level": lambda v: label(f"level_{v}", v) if pd.notna(v) else "",
+        "reopened": yes.get,
+        "overdue": yes.get,
+        "department": lambda d: "" if d is None or pd.isna(d) else d,
+    }
     out = cases.copy()
-    out["status"] = out["status"].map(lambda s: label(f"status_{s}", s))
-    out["handled_level"] = out["handled_level"].map(lambda v: label(f"level_{v}", v) if pd.notna(v) else "")
-    out["reopened"] = out["reopened"].map({True: "是", False: ""})
-    if "department" in out.columns:
-        out["department"] = out["department"].fillna("")
-    if "overdue" in out.columns:
-        out["overdue"] = out["overdue"].map({True: "是", False: ""})
+    for col, fn in labellers.items():
+        if col in out.columns:
+            out[col] = out[col].map(fn)
     return out.rename(columns={c: t(c) for c in out.columns})
 
 

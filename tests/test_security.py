@@ -1,0 +1,265 @@
+"""Scope and privacy: for every role, no case, grid or figure from outside its scope.
+
+Each role's pages are rendered through AppTest and everything they put on screen
+(text, tables, map data, widget options) is searched for what that role must not see.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+from google.protobuf import text_format
+from streamlit.testing.v1 import AppTest
+
+from gridpulse import auth, exports, views
+from gridpulse.db import Store
+from gridpulse.filters import Filters
+from gridpulse.scope import Scope
+from gridpulse.ui.session import USER_KEY
+from tests import fixtures
+from tests.fixtures import AS_OF, MARCH, PASSWORD, code
+
+ROOT = Path(__file__).resolve().parent.parent
+ALL_CASES = {f"c{i:02d}" for i in range(1, 13)}
+GRID_NAMES = {n: f"第{n}网格" for n in range(1, 10)}
+PAGES = {
+    "leader": ["page_overview", "page_heatmap", "page_service_matrix", "page_resolution"],
+    "sec": ["page_overview", "page_heatmap", "page_service_matrix", "page_resolution"],
+    "head": ["page_overview", "page_heatmap", "page_service_matrix", "page_resolution"],
+    "liaison": ["page_overview", "page_heatmap", "page_resolution"],
+    "admin": ["page_overview", "page_heatmap", "page_service_matrix", "page_resolution", "page_admin"],
+}
+# What each role may see of the fixture: grids by number, cases by id.
+VISIBLE = {
+    "leader": (set(range(1, 10)), ALL_CASES),
+    "sec": ({1, 2, 3}, {"c01", "c02", "c03", "c04", "c05", "c12"}),
+    "head": ({1, 2}, {"c01", "c02", "c03", "c04", "c05"}),
+    "liaison": (set(range(1, 10)), {"c05"}),  # cases its department handled, anywhere in the street
+    "admin": (set(range(1, 10)), ALL_CASES),
+}
+RAW_PHONES = ("13912345678", "13800001111")
+
+
+@pytest.fixture
+def db_env(fixture_db: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("GRIDPULSE_DB", str(fixture_db))
+    return fixture_db
+
+
+def _texts(node) -> list[str]:
+    out = []
+    proto = getattr(node, "proto", None)
+    if proto is not None:
+        out.append(text_format.MessageToString(proto, as_utf8=True))
+    for child in getattr(node, "children", {}).values():
+        out.extend(_texts(child))
+    return out
+
+
+def rendered(at: AppTest) -> str:
+    """Everything the run put on screen: element protos (incl. map data) and table cells."""
+    parts = _texts(at._tree)
+    for frame in at.dataframe:
+        value = frame.value
+        parts.append(value.to_csv())
+        parts.append(" ".join(map(str, value.index)))
+    return "\n".join(parts)
+
+
+def run_as(username: str, page: str, **state: object) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.session_state[USER_KEY] = {"username": username}
+    for key, value in state.items():
+        at.session_state[key] = value
+    at.run()
+    at.date_input(key="flt_period").set_value((MARCH.start, MARCH.end)).run()
+    at.switch_page(f"pages/{page}.py").run()
+    assert not at.exception, at.exception
+    return at
+
+
+@pytest.mark.parametrize(("username", "page"), [(u, p) for u, pages in PAGES.items() for p in pages])
+def test_no_leak_on_any_page(db_env: Path, username: str, page: str) -> None:
+    at = run_as(username, page)
+    text = rendered(at)
+    grids, cases = VISIBLE[username]
+    for n, name in GRID_NAMES.items():
+        if n not in grids:
+            assert name not in text, f"{username} sees {name} on {page}"
+        elif page == "page_resolution":  # the detector works: what is in scope is found
+            assert name in text
+    for cid in ALL_CASES - cases:
+        assert f"{cid} 测试诉求" not in text, f"{username} sees {cid} on {page}"
+        assert f"居民{cid}" not in text, f"{username} sees {cid}'s resident on {page}"
+    if username != "leader":
+        return
+    for phone in RAW_PHONES:  # leaders see figures, not residents
+        assert phone not in text
+
+
+def test_drill_down_shows_only_masked_or_scoped_cases(db_env: Path) -> None:
+    at = run_as("head", "page_heatmap")
+    options = at.selectbox[0].options
+    assert set(options) == {"（请选择网格）", "第1网格", "第2网格"}
+    at.selectbox[0].select(code(1)).run()
+    table = at.dataframe[0].value
+    assert sorted(table["工单编号"]) == ["c01", "c02", "c03"]
+    assert "13912345678" in set(table["联系电话"])  # a grid head calls residents back
+    leader = run_as("leader", "page_heatmap")
+    leader.selectbox[0].select(code(1)).run()
+    shown = leader.dataframe[0].value
+    assert set(shown["联系电话"]) == {"139****5678"}
+    assert "13800001111" not in " ".join(shown["诉求内容"])
+    assert all("*" in a for a in shown["地址"])
+
+
+def test_grid_head_sees_own_figures_beside_the_street(db_env: Path) -> None:
+    at = run_as("head", "page_overview")
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["受理诉求"] == "5"  # c01-c05
+    assert metrics["办结率：本范围 / 全街道"] == "80.0% / 80.0%"  # 4 of 5 due; street 8 of 10
+    assert metrics["满意率：本范围 / 全街道"] == "66.7% / 66.7%"  # c01 5, c02 2, c04 4
+    open_table = at.dataframe[0].value
+    assert sorted(open_table["工单编号"]) == ["c03"]
+
+
+def test_forged_widget_state_cannot_widen_scope(db_env: Path) -> None:
+    # As if the browser sent a grid filter outside the scope, and query parameters to match.
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.session_state[USER_KEY] = {"username": "head"}
+    at.session_state["flt_grid"] = [code(9)]
+    at.session_state["flt_community"] = ["乙社区"]
+    at.query_params["grid"] = code(9)
+    at.query_params["page"] = "admin"
+    at.run()
+    assert not at.exception
+    at.date_input(key="flt_period").set_value((MARCH.start, MARCH.end)).run()
+    text = rendered(at)
+    assert "第9网格" not in text
+    assert "c11 测试诉求" not in text
+    assert {m.label: m.value for m in at.metric}["受理诉求"] in ("0", "5")
+    assert "用户与审计" not in text
+
+
+@pytest.mark.parametrize("username", ["leader", "sec", "head", "liaison"])
+def test_admin_page_is_refused_to_others(db_env: Path, username: str) -> None:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.session_state[USER_KEY] = {"username": username}
+    at.run()
+    with pytest.raises(ValueError, match="Could not find a navigation page"):
+        at.switch_page("pages/page_admin.py")
+    # And the page refuses on its own if it is ever reached some other way.
+    page = AppTest.from_file(str(ROOT / "pages" / "page_admin.py"), default_timeout=60)
+    page.session_state[USER_KEY] = {"username": username}
+    page.run()
+    assert not page.exception
+    assert "审计日志" not in rendered(page)
+    assert not page.dataframe
+
+
+def test_data_layer_intersects_filters_with_scope(store: Store) -> None:
+    head = Scope("grid_head", grids=(code(1), code(2)))
+    outside = Filters(MARCH.start, MARCH.end, grids=(code(9),), communities=("乙社区",))
+    assert store.case_components(head, outside, AS_OF).iloc[0]["cases"] == 0
+    assert store.grids(head, outside).empty
+    assert store.heat_cells(head, outside).empty
+    assert store.case_list(head, MARCH, code(9)).empty
+    assert store.resources(head).shape[0] == 6  # r1-r7 in grid 1 and 2 less none elsewhere
+    liaison = Scope("department_liaison", department="区住建局")
+    assert store.case_components(liaison, MARCH, AS_OF).iloc[0]["cases"] == 1
+
+
+@pytest.mark.parametrize("bad", ["' OR 1=1 --", "x'); DROP TABLE users; --", '" OR ""="', "%", "\\"])
+def test_sql_metacharacters_in_text_inputs(store: Store, bad: str) -> None:
+    with pytest.raises(auth.AuthError):
+        auth.authenticate(store, bad, bad)
+    assert store.user("leader") is not None
+    f = Filters(MARCH.start, MARCH.end, communities=(bad,), grids=(bad,), categories=(bad,), sources=(bad,))
+    assert store.case_components(Scope.street(), f, AS_OF).iloc[0]["cases"] == 0
+
+
+def test_exports_are_masked_scoped_and_formula_safe(store: Store) -> None:
+    head = Scope("grid_head", grids=(code(1), code(2)))
+    rows = views.grid_cases(store, head, MARCH, code(1), mask=True)
+    csv = exports.to_csv(views.labelled_cases(rows)).decode("utf-8-sig")
+    assert "13912345678" not in csv
+    assert "13800001111" not in csv
+    assert "139****5678" in csv
+    assert "居民c01" not in csv
+    assert views.grid_cases(store, head, MARCH, code(9), mask=True).empty
+    assert exports.safe_cell("=HYPERLINK(1)") == "'=HYPERLINK(1)"
+    assert exports.safe_cell("-1+1") == "'-1+1"
+    assert exports.safe_cell(-1) == -1
+
+
+def _fresh(tmp_path: Path) -> Store:
+    return Store(fixtures.build(tmp_path / "auth.duckdb"))
+
+
+def test_wrong_password_many_times_locks_the_account(tmp_path: Path) -> None:
+    s = _fresh(tmp_path)
+    now = datetime(2026, 3, 31, 9, 0)
+    for _ in range(auth.MAX_FAILED_LOGINS - 1):
+        with pytest.raises(auth.AuthError, match="用户名或密码错误"):
+            auth.authenticate(s, "head", "wrong-password", now)
+    with pytest.raises(auth.AuthError, match="已锁定"):
+        auth.authenticate(s, "head", "wrong-password", now)
+    with pytest.raises(auth.AuthError, match="已锁定"):  # even the right password, while locked
+        auth.authenticate(s, "head", PASSWORD, now + timedelta(minutes=1))
+    later = now + timedelta(minutes=auth.LOCK_MINUTES + 1)
+    assert auth.authenticate(s, "head", PASSWORD, later).role == "grid_head"
+    actions = s.audit_log()["action"].tolist()
+    assert actions.count("login_failed") == auth.MAX_FAILED_LOGINS
+    assert "login_locked" in actions
+    assert "login" in actions
+
+
+def test_disabled_user_is_refused_and_logged_out(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    s = _fresh(tmp_path)
+    s.set_disabled("head", True)
+    with pytest.raises(auth.AuthError, match="已停用"):
+        auth.authenticate(s, "head", PASSWORD)
+    assert auth.current_user(s, "head") is None
+    s.close()
+    monkeypatch.setenv("GRIDPULSE_DB", str(tmp_path / "auth.duckdb"))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.session_state[USER_KEY] = {"username": "head"}
+    at.run()
+    assert not at.metric  # no figures
+    assert at.button(key="FormSubmitter:login-登录") is not None
+
+
+def test_idle_session_expires(db_env: Path) -> None:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.session_state[USER_KEY] = {"username": "leader", "last_seen": datetime.now() - timedelta(minutes=31)}
+    at.run()
+    assert not at.metric
+    assert "会话已过期" in at.warning[0].value
+
+
+def test_login_form_logs_in(db_env: Path) -> None:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.run()
+    at.text_input(key="login_username").input("sec")
+    at.text_input(key="login_password").input(PASSWORD)
+    at.button[0].click().run()
+    assert not at.exception
+    assert at.session_state[USER_KEY]["username"] == "sec"
+    assert at.metric  # the overview is shown
+
+
+def test_demo_users_refused_outside_the_demo_street(tmp_path: Path) -> None:
+    s = _fresh(tmp_path)
+    s.add_user(auth.new_user("demo_leader", "演示", "leader", "gridpulse-demo", demo=True))
+    assert not s.is_demo()
+    with pytest.raises(auth.AuthError):
+        auth.authenticate(s, "demo_leader", "gridpulse-demo")
+
+
+def test_passwords_are_hashed(store: Store) -> None:
+    row = store.user("leader")
+    assert row is not None
+    assert row["password_hash"].startswith("$argon2id$")
+    assert PASSWORD not in row["password_hash"]
