@@ -36,10 +36,37 @@ def current_scope() -> Scope:
     return user.scope
 
 
+def oidc_configured() -> bool:
+    """True when ``.streamlit/secrets.toml`` has an ``[auth]`` section (OIDC via ``st.login``)."""
+    try:
+        return "auth" in st.secrets
+    except FileNotFoundError:  # no secrets file at all: local users only
+        return False
+
+
+def _oidc_user() -> User | None:
+    """An office with an identity provider: its user's e-mail is the username in our users table.
+
+    The provider says who the person is; role and scope still come from our users table.
+    """
+    if not oidc_configured() or not st.user.is_logged_in:
+        return None
+    email = str(st.user.get("email") or "")
+    user = auth.current_user(cache.store(), email)
+    if user is None:
+        st.error(t("oidc_unknown", email=email))
+        st.stop()
+    st.session_state[USER_KEY] = {"username": user.username, "last_seen": datetime.now()}
+    cache.store().audit(datetime.now(), user.username, "login", auth.describe_scope(user.scope), "oidc")
+    return user
+
+
 def require_login() -> User:
     """The logged-in user; otherwise draw the log-in form and stop the run."""
     state = st.session_state.get(USER_KEY)
     now = datetime.now()
+    if state is None and (oidc := _oidc_user()) is not None:
+        return oidc
     if isinstance(state, dict):
         last = state.get("last_seen") or now
         if now - last > timedelta(minutes=auth.SESSION_IDLE_MINUTES):
@@ -65,6 +92,8 @@ def _login_form() -> None:
         username = st.text_input(t("username"), key="login_username")
         password = st.text_input(t("password"), type="password", key="login_password")
         submitted = st.form_submit_button(t("login_button"), type="primary")
+    if oidc_configured():
+        st.button(t("oidc_login"), on_click=st.login)
     if cache.store().is_demo():
         st.info(t("demo_users_hint", password=auth.DEMO_PASSWORD))
     if submitted:
