@@ -147,7 +147,9 @@ ZH: dict[str, str] = {
         "liaison 部门联络员、admin 系统管理员；密码均为 {password}"
     ),
     "oidc_login": "使用单位统一身份认证登录",
-    "oidc_unknown": "统一身份认证账号 {email} 尚未在本系统开通，请联系系统管理员添加（python -m gridpulse users add）。",
+    "oidc_unknown": (
+        "统一身份认证账号 {email} 尚未在本系统开通，请联系系统管理员添加（python -m gridpulse users add）。"
+    ),
     "role_leader": "街道领导",
     "role_community_secretary": "社区书记",
     "role_grid_head": "网格长",
