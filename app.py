@@ -8,7 +8,10 @@ from gridpulse.ui import bootstrap, filters, session
 
 st.set_page_config(page_title=t("app_title"), page_icon="🧭", layout="wide")
 bootstrap.ensure_ready()
-user = session.require_login()
+user = session.resolve_user()
+if user is None:  # visitors reach the log-in page and nothing else
+    st.navigation([st.Page(session.login_page, title=t("login_title"), url_path="login")], position="hidden").run()
+    st.stop()
 
 pages = [
     st.Page("pages/page_overview.py", title=t("nav_overview"), url_path="overview", default=True),

@@ -61,32 +61,38 @@ def _oidc_user() -> User | None:
     return user
 
 
-def require_login() -> User:
-    """The logged-in user; otherwise draw the log-in form and stop the run."""
+NOTICE_KEY = "gp_login_notice"
+
+
+def resolve_user() -> User | None:
+    """The logged-in user, after expiry and account checks; None means: show the log-in page."""
     state = st.session_state.get(USER_KEY)
     now = datetime.now()
-    if state is None and (oidc := _oidc_user()) is not None:
-        return oidc
-    if isinstance(state, dict):
-        last = state.get("last_seen") or now
-        if now - last > timedelta(minutes=auth.SESSION_IDLE_MINUTES):
-            cache.store().audit(now, state.get("username"), "session_expired", "")
-            del st.session_state[USER_KEY]
-            st.warning(t("session_expired", minutes=auth.SESSION_IDLE_MINUTES))
-        else:
-            user = current_user()
-            if user is not None:
-                state["last_seen"] = now
-                return user
-            del st.session_state[USER_KEY]
-            st.warning(t("account_gone"))
-    _login_form()
-    st.stop()
-    raise AssertionError  # st.stop() does not return
+    if state is None:
+        return _oidc_user()
+    if not isinstance(state, dict):
+        del st.session_state[USER_KEY]
+        return None
+    last = state.get("last_seen") or now
+    if now - last > timedelta(minutes=auth.SESSION_IDLE_MINUTES):
+        cache.store().audit(now, state.get("username"), "session_expired", "")
+        del st.session_state[USER_KEY]
+        st.session_state[NOTICE_KEY] = t("session_expired", minutes=auth.SESSION_IDLE_MINUTES)
+        return None
+    user = current_user()
+    if user is None:
+        del st.session_state[USER_KEY]
+        st.session_state[NOTICE_KEY] = t("account_gone")
+        return None
+    state["last_seen"] = now
+    return user
 
 
-def _login_form() -> None:
+def login_page() -> None:
+    """The only page a visitor who is not logged in can reach."""
     st.title(t("app_title"))
+    if notice := st.session_state.pop(NOTICE_KEY, None):
+        st.warning(notice)
     with st.form("login"):
         st.subheader(t("login_title"))
         username = st.text_input(t("username"), key="login_username")
