@@ -261,6 +261,8 @@ def users_table(store: Store) -> pd.DataFrame:
     cols = {"username": t("username"), "display_name": "姓名", "role": "角色", "communities": t("community"),
             "grids": t("grid"), "department": t("department"), "disabled": "已停用", "demo": "演示账号",
             "failed_count": "连续失败次数", "locked_until": "锁定至"}  # fmt: skip
+    users["department"] = users["department"].fillna("")
+    users["locked_until"] = users["locked_until"].astype(object).where(users["locked_until"].notna(), "")
     return users[list(cols)].rename(columns=cols)
 
 
@@ -277,4 +279,6 @@ def toggle_user(store: Store, admin: auth.User, username: str) -> bool:
 
 def audit_table(store: Store) -> pd.DataFrame:
     cols = {"ts": "时间", "username": t("username"), "action": "操作", "scope": "范围", "detail": "说明"}
-    return store.audit_log()[list(cols)].rename(columns=cols)
+    log = store.audit_log()
+    log["action"] = log["action"].map(lambda a: label(f"action_{a}", a))
+    return log[list(cols)].rename(columns=cols)
