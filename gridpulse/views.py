@@ -183,12 +183,19 @@ def filter_options(store: Store, scope: Scope) -> FilterOptions:
 def labelled_cases(cases: pd.DataFrame) -> pd.DataFrame:
     """A case list with Chinese column names and labels, ready to show."""
     yes = {True: "是", False: ""}
+
+    def blank(v: object) -> object:
+        return "" if v is None or (not isinstance(v, str) and pd.isna(v)) else v
+
     labellers = {
         "status": lambda s: label(f"status_{s}", s),
         "handled_level": lambda v: label(f"level_{v}", v) if pd.notna(v) else "",
         "reopened": yes.get,
         "overdue": yes.get,
-        "department": lambda d: "" if d is None or pd.isna(d) else d,
+        "department": blank,
+        "reporter_name": blank,
+        "reporter_phone": blank,
+        "address": blank,
     }
     out = cases.copy()
     for col, fn in labellers.items():
