@@ -4,7 +4,7 @@ import streamlit as st
 
 from gridpulse.scope import ADMIN, LIAISON
 from gridpulse.strings import t
-from gridpulse.ui import bootstrap, filters, session
+from gridpulse.ui import bootstrap, filters, session, widgets
 
 st.set_page_config(page_title=t("app_title"), page_icon="🧭", layout="wide")
 bootstrap.ensure_ready()
@@ -26,4 +26,5 @@ if user.role == ADMIN:
 navigation = st.navigation(pages)
 filters.sidebar()
 session.logout_button()
+widgets.hide_table_downloads()
 navigation.run()

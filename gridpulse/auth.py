@@ -6,6 +6,7 @@ are created only in the demo database and refused by any other.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -63,42 +64,61 @@ def describe_scope(scope: Scope) -> str:
     return "全街道"
 
 
+# One log-in at a time per process: the failure counter is read, checked and written
+# without a race (parallel guesses must all be counted), and guessing gets no faster.
+_LOGIN_LOCK = threading.Lock()
+# Failures against names that do not exist, so they lock like real accounts do and an
+# attacker cannot tell real names from the lock-out either.
+_phantom_failures: dict[str, tuple[int, datetime | None]] = {}
+_DUMMY_HASH = _hasher.hash("gridpulse-timing-equaliser")
+
+
 def authenticate(store: Store, username: str, password: str, now: datetime | None = None) -> User:
     """The user for these credentials, or AuthError with what to do, in Chinese.
 
-    Every attempt is audited. After MAX_FAILED_LOGINS failures in a row the account is
-    locked for LOCK_MINUTES; an unknown name gets the same message as a wrong password.
+    Every attempt is audited. After MAX_FAILED_LOGINS failures in a row the name is
+    locked for LOCK_MINUTES. An unknown name, a demo user outside the demo street, a
+    disabled account and a wrong password all look alike until the password is right:
+    each costs one password check and gets the same message.
     """
     now = now or datetime.now()
-    row = store.user(username.strip())
-    wrong = AuthError("用户名或密码错误。")
-    if row is None:
-        store.audit(now, username[:64], "login_failed", "", "unknown user")
-        raise wrong
-    if row["demo"] and not store.is_demo():
-        store.audit(now, username, "login_failed", "", "demo user outside the demo street")
-        raise wrong
-    if row["disabled"]:
-        store.audit(now, username, "login_failed", "", "disabled")
-        raise AuthError("该账号已停用，请联系系统管理员。")
-    locked = row["locked_until"]
-    if locked is not None and locked > now:
-        store.audit(now, username, "login_locked", "", f"until {locked}")
-        raise AuthError(f"连续输错密码次数过多，账号已锁定至 {locked:%H:%M}，请稍后再试或联系管理员。")
-    try:
-        _hasher.verify(row["password_hash"], password)
-    except (VerificationError, InvalidHashError):
-        failures = int(row["failed_count"] or 0) + 1
-        lock = now + timedelta(minutes=LOCK_MINUTES) if failures >= MAX_FAILED_LOGINS else None
-        store.record_login_failure(username, lock)
-        store.audit(now, username, "login_failed", "", f"wrong password ({failures})")
-        if lock is not None:
-            raise AuthError(f"连续输错密码 {failures} 次，账号已锁定 {LOCK_MINUTES} 分钟。") from None
-        raise wrong from None
-    store.record_login_success(username)
-    user = User.from_row(row)
-    store.audit(now, username, "login", describe_scope(user.scope))
-    return user
+    name = username.strip()[:64]
+    with _LOGIN_LOCK:
+        row = store.user(name)
+        known = row is not None and not (row["demo"] and not store.is_demo())
+        failed, locked = (
+            (int(row["failed_count"] or 0), row["locked_until"])
+            if known and row
+            else _phantom_failures.get(name, (0, None))
+        )
+        if locked is not None and locked <= now:
+            failed = 0  # a lock that has run out starts the count again
+        if locked is not None and locked > now:
+            store.audit(now, name, "login_locked", "", f"until {locked:%Y-%m-%d %H:%M}")
+            raise AuthError(f"连续输错密码次数过多，账号已锁定至 {locked:%H:%M}，请稍后再试或联系管理员。")
+        try:
+            _hasher.verify(row["password_hash"] if known and row else _DUMMY_HASH, password)
+            if not known:
+                raise VerificationError
+        except (VerificationError, InvalidHashError):
+            failed += 1
+            lock = now + timedelta(minutes=LOCK_MINUTES) if failed >= MAX_FAILED_LOGINS else None
+            if known:
+                store.record_login_failure(name, failed, lock)
+            else:
+                _phantom_failures[name] = (failed, lock)
+            store.audit(now, name, "login_failed", "", f"wrong password ({failed})" if known else "unknown user")
+            if lock is not None:
+                raise AuthError(f"连续输错密码 {failed} 次，账号已锁定 {LOCK_MINUTES} 分钟。") from None
+            raise AuthError("用户名或密码错误。") from None
+        assert row is not None
+        if row["disabled"]:
+            store.audit(now, name, "login_failed", "", "disabled")
+            raise AuthError("该账号已停用，请联系系统管理员。")
+        store.record_login_success(name)
+        user = User.from_row(row)
+        store.audit(now, name, "login", describe_scope(user.scope))
+        return user
 
 
 def current_user(store: Store, username: str) -> User | None:
@@ -151,3 +171,16 @@ def demo_users(grid_codes: list[str], communities: list[str], department: str) -
         new_user("liaison", "部门联络员（演示）", LIAISON, DEMO_PASSWORD, department=department, demo=True),
         new_user("admin", "系统管理员（演示）", ADMIN, DEMO_PASSWORD, demo=True),
     ]
+
+
+def ensure_demo_users(store: Store) -> int:
+    """Give a demo street made by an older version its demo users; returns how many were added."""
+    if not store.is_demo() or not store.users().empty:
+        return 0
+    grids = store.grids(Scope.street())
+    departments = store.distinct_values(Scope.street(), "department") or ["区住建局"]
+    department = "区住建局" if "区住建局" in departments else departments[0]
+    users = demo_users(sorted(grids["grid_code"]), sorted(grids["community"].unique()), department)
+    for user in users:
+        store.add_user(user)
+    return len(users)

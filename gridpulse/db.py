@@ -468,10 +468,10 @@ class Store:
     def set_disabled(self, username: str, disabled: bool) -> None:
         self._exec("UPDATE users SET disabled = $d WHERE username = $u", {"u": username, "d": disabled})
 
-    def record_login_failure(self, username: str, locked_until: datetime | None) -> None:
+    def record_login_failure(self, username: str, failed_count: int, locked_until: datetime | None) -> None:
         self._exec(
-            "UPDATE users SET failed_count = failed_count + 1, locked_until = $l WHERE username = $u",
-            {"u": username, "l": locked_until},
+            "UPDATE users SET failed_count = $n, locked_until = $l WHERE username = $u",
+            {"u": username, "n": failed_count, "l": locked_until},
         )
 
     def record_login_success(self, username: str) -> None:

@@ -6,12 +6,17 @@ import re
 
 import pandas as pd
 
-# Mainland mobile numbers, landlines with area code, and 18-digit resident ID numbers.
-MOBILE = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)")
-LANDLINE = re.compile(r"(?<!\d)(0\d{2,3})-?\d{7,8}(?!\d)")
-ID_NUMBER = re.compile(r"(?<![\dA-Za-z])\d{6}(?:19|20)\d{2}(?:0[1-9]|1[0-2])\d{2}\d{3}[\dXx](?![\dA-Za-z])")
-LONG_DIGITS = re.compile(r"\d{11,}")  # any other long number (card, account, malformed ID)
-DIGITS = re.compile(r"\d+")
+# Mainland mobile numbers, landlines with area code, and 18-digit resident ID numbers,
+# written straight or with spaces, dots, dashes, brackets or a +86 prefix.
+SEP = r"[\s.\-()（）]*"
+MOBILE = re.compile(rf"(?<!\d)(?:\+?86{SEP})?(1[3-9]\d)(?:{SEP}\d){{4}}{SEP}(\d{SEP}\d{SEP}\d{SEP}\d)(?!\d)")
+ID_NUMBER = re.compile(rf"(?<![\dA-Za-z])\d(?:{SEP}\d){{16}}{SEP}[\dXx](?![\dA-Za-z])")
+# Anything else with 7 or more digits (landlines, cards, accounts, dates written out):
+# over-masking free text is the safe side.
+LONG_NUMBER = re.compile(rf"(?<!\d)\d(?:{SEP}\d){{6,}}(?!\d)")
+# House numbers: Arabic, full-width or Chinese numerals before 号/楼/栋/单元/室/层/户…
+HOUSE_NUMBER = re.compile(r"[0-9０-９一二三四五六七八九十百千零〇两]+(?=[号楼栋幢单元室层户弄座排])")
+DIGITS = re.compile(r"[0-9０-９]+")
 
 
 def mask_name(name: object) -> object:
@@ -33,17 +38,21 @@ def mask_address(address: object) -> object:
     """Every number in an address (building, unit, room, house number) becomes *."""
     if not isinstance(address, str):
         return address
-    return DIGITS.sub("*", address)
+    return DIGITS.sub("*", HOUSE_NUMBER.sub("*", address))
 
 
 def mask_text(text: object) -> object:
-    """Phone and ID numbers inside free text."""
+    """Phone and ID numbers (and any other long number) inside free text."""
     if not isinstance(text, str):
         return text
-    text = ID_NUMBER.sub(lambda m: m.group(0)[:3] + "*" * 11 + m.group(0)[-4:], text)
-    text = MOBILE.sub(r"\1****\2", text)
-    text = LANDLINE.sub(lambda m: m.group(1) + "-*******", text)
-    return LONG_DIGITS.sub(lambda m: m.group(0)[:3] + "*" * (len(m.group(0)) - 5) + m.group(0)[-2:], text)
+    text = ID_NUMBER.sub(lambda m: _keep_ends(m.group(0), 3, 4), text)
+    text = MOBILE.sub(lambda m: f"{m.group(1)}****{re.sub(r'[^0-9]', '', m.group(2))}", text)
+    return LONG_NUMBER.sub(lambda m: _keep_ends(m.group(0), 2, 2), text)
+
+
+def _keep_ends(number: str, head: int, tail: int) -> str:
+    digits = re.sub(r"[^0-9Xx]", "", number)
+    return digits[:head] + "*" * max(len(digits) - head - tail, 1) + digits[-tail:]
 
 
 def mask_cases(rows: pd.DataFrame) -> pd.DataFrame:

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from geo import shapes
-from gridpulse import auth, config, metrics
+from gridpulse import auth, config, exports, metrics
 from gridpulse.db import Store
 from gridpulse.filters import Filters
 from gridpulse.scope import Scope
@@ -88,6 +88,11 @@ def level_shares(perf: pd.DataFrame) -> pd.DataFrame:
 def grid_cases(store: Store, scope: Scope, f: Filters, grid_code: str, mask: bool = False) -> pd.DataFrame:
     """One grid's cases; personal data masked unless the role needs it (always with ``mask``)."""
     return store.case_list(scope, f, grid_code, mask=mask)
+
+
+def grid_cases_csv(store: Store, scope: Scope, f: Filters, grid_code: str, mask: bool = True) -> bytes:
+    """The export of one grid's cases: masked unless an admin asks otherwise, formula-safe."""
+    return exports.to_csv(labelled_cases(grid_cases(store, scope, f, grid_code, mask=mask)))
 
 
 # ---- four-level service matrix ---------------------------------------------

@@ -3,7 +3,7 @@
 import streamlit as st
 from streamlit_folium import st_folium
 
-from gridpulse import config, exports, maps, views
+from gridpulse import config, maps, views
 from gridpulse.scope import ADMIN
 from gridpulse.strings import t
 from gridpulse.ui import cache, filters, session, widgets
@@ -41,13 +41,13 @@ if grid:
     st.caption(t("drill_caption", grid=names[grid], n=n, limit=config.MAX_TABLE_ROWS))
     st.dataframe(views.labelled_cases(cases), hide_index=True, width="stretch")
     with_pii = session.current_scope().role == ADMIN and st.checkbox(t("export_with_pii"), key="heat_export_pii")
-    export = cache.view(views.grid_cases, f, grid, mask=not with_pii)
     st.download_button(
         t("export_csv"),
-        exports.to_csv(views.labelled_cases(export)),
+        session.audited_export(
+            cache.deferred(views.grid_cases_csv, f, grid, mask=not with_pii),
+            f"{names[grid]} {f.start}..{f.end}" + (" 含个人信息" if with_pii else ""),
+        ),
         file_name=f"{names[grid]}_{f.start}_{f.end}_诉求明细.csv",
         mime="text/csv",
-        on_click=session.audit_export,
-        args=(f"{names[grid]} {f.start}..{f.end} {len(export)} 行" + (" 含个人信息" if with_pii else ""),),
         key="heat_export",
     )

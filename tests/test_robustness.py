@@ -21,7 +21,7 @@ from tests.fixtures import AS_OF, MARCH, code
 STREET = Scope.street()
 
 
-def _street(path: Path, cases: pd.DataFrame, resources: pd.DataFrame) -> Path:
+def _street(path: Path, cases: pd.DataFrame, resources: pd.DataFrame, source: str = "") -> Path:
     from geo import join
 
     grids = fixtures.grid_rows()
@@ -30,7 +30,8 @@ def _street(path: Path, cases: pd.DataFrame, resources: pd.DataFrame) -> Path:
     cases["grid_code"] = join.assign_grids(cases["lon"].to_numpy(), cases["lat"].to_numpy(), polys)
     resources = resources.copy()
     resources["grid_code"] = join.assign_grids(resources["lon"].to_numpy(), resources["lat"].to_numpy(), polys)
-    db.write_street(path, grids, cases, resources, {"street_name": "测试街道", "as_of": AS_OF.isoformat()})
+    meta = {"street_name": "测试街道", "as_of": AS_OF.isoformat(), "source": source}
+    db.write_street(path, grids, cases, resources, meta)
     return path
 
 
@@ -107,3 +108,13 @@ def test_store_reopens_a_replaced_database(tmp_path: Path, monkeypatch: pytest.M
     (tmp_path / "new.duckdb").replace(path)
     os.utime(path, (datetime.now().timestamp() + 5, datetime.now().timestamp() + 5))
     assert len(cache.store().resources(STREET)) == 2
+
+
+def test_an_old_demo_database_gets_its_demo_users(tmp_path: Path) -> None:
+    from gridpulse import auth
+
+    path = _street(tmp_path / "old.duckdb", fixtures.case_rows(), fixtures.resource_rows(), source="demo")
+    s = Store(path)
+    assert auth.ensure_demo_users(s) == 5
+    assert auth.authenticate(s, "gridhead", auth.DEMO_PASSWORD).scope.grids == (code(1), code(2))
+    assert auth.ensure_demo_users(s) == 0

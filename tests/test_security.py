@@ -182,8 +182,7 @@ def test_sql_metacharacters_in_text_inputs(store: Store, bad: str) -> None:
 
 def test_exports_are_masked_scoped_and_formula_safe(store: Store) -> None:
     head = Scope("grid_head", grids=(code(1), code(2)))
-    rows = views.grid_cases(store, head, MARCH, code(1), mask=True)
-    csv = exports.to_csv(views.labelled_cases(rows)).decode("utf-8-sig")
+    csv = views.grid_cases_csv(store, head, MARCH, code(1)).decode("utf-8-sig")
     assert "13912345678" not in csv
     assert "13800001111" not in csv
     assert "139****5678" in csv
@@ -263,3 +262,86 @@ def test_passwords_are_hashed(store: Store) -> None:
     assert row is not None
     assert row["password_hash"].startswith("$argon2id$")
     assert PASSWORD not in row["password_hash"]
+
+
+def test_a_space_after_the_name_does_not_dodge_the_lock(tmp_path: Path) -> None:
+    s = _fresh(tmp_path)
+    now = datetime(2026, 3, 31, 9, 0)
+    for i in range(auth.MAX_FAILED_LOGINS + 2):
+        with pytest.raises(auth.AuthError):
+            auth.authenticate(s, "head" + " " * (i % 3), "wrong-password", now)
+    with pytest.raises(auth.AuthError, match="已锁定"):
+        auth.authenticate(s, " head ", PASSWORD, now)
+
+
+def test_parallel_guesses_are_all_counted(tmp_path: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    s = _fresh(tmp_path)
+    now = datetime(2026, 3, 31, 9, 0)
+
+    def guess(i: int) -> str:
+        try:
+            auth.authenticate(s, "admin", f"guess-{i}", now)
+        except auth.AuthError as err:
+            return str(err)
+        return "in"
+
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(guess, range(12)))
+    assert "in" not in results
+    assert s.user("admin")["locked_until"] is not None
+    log = s.audit_log()
+    assert len(log[log["username"] == "admin"]) == 12  # every guess is in the audit log
+
+
+def test_unknown_and_real_names_look_alike(tmp_path: Path) -> None:
+    s = _fresh(tmp_path)
+    s.set_disabled("sec", True)
+    now = datetime(2026, 3, 31, 9, 0)
+    messages = set()
+    for name in ("nobody", "sec", "head"):  # unknown, disabled, real: all with a wrong password
+        with pytest.raises(auth.AuthError) as err:
+            auth.authenticate(s, name, "wrong-password", now)
+        messages.add(str(err.value))
+    assert messages == {"用户名或密码错误。"}
+    for _ in range(auth.MAX_FAILED_LOGINS):  # an unknown name locks like a real one
+        with pytest.raises(auth.AuthError):
+            auth.authenticate(s, "ghost", "wrong-password", now)
+    with pytest.raises(auth.AuthError, match="已锁定"):
+        auth.authenticate(s, "ghost", "wrong-password", now)
+
+
+@pytest.mark.parametrize(
+    ("raw", "hidden"),
+    [
+        ("请回电 138-0000-1111", "0000"),
+        ("请回电 138 1234 5678", "1234 5"),
+        ("+86 138 1234 5678", "1234"),
+        ("座机(010)87654321", "8765"),
+        ("座机 010 87654321", "8765"),
+        ("身份证 370602 19900101 123X", "19900101"),
+        ("身份证370602199001011234", "19900101"),
+    ],
+)
+def test_masking_catches_written_out_numbers(raw: str, hidden: str) -> None:
+    from gridpulse import privacy
+
+    assert hidden not in privacy.mask_text(raw)
+
+
+def test_masking_chinese_house_numbers() -> None:
+    from gridpulse import privacy
+
+    assert privacy.mask_address("幸福里十二号楼三单元五零一室") == "幸福里*号楼*单元*室"
+    assert privacy.mask_address("幸福里小区3号楼2单元501室") == "幸福里小区*号楼*单元*室"
+
+
+def test_showing_a_grid_builds_no_export_until_asked(db_env: Path) -> None:
+    from gridpulse.ui import cache
+
+    at = run_as("admin", "page_heatmap")
+    at.selectbox[0].select(code(1)).run()
+    assert not at.exception
+    assert at.get("download_button")  # offered, but built (and audited) only when clicked
+    assert "export" not in set(cache.store().audit_log()["action"])

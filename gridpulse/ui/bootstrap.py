@@ -6,8 +6,9 @@ import threading
 
 import streamlit as st
 
-from gridpulse import config, demo, maps
+from gridpulse import auth, config, demo, maps
 from gridpulse.strings import t
+from gridpulse.ui import cache
 
 # Two sessions opening a fresh clone at once must not both generate the demo street.
 _FIRST_START = threading.Lock()
@@ -19,11 +20,19 @@ def _assets_installed() -> bool:
     return True
 
 
+@st.cache_resource(show_spinner=False)
+def _demo_users_present() -> bool:
+    """A demo database from before log-in existed gets its documented demo users."""
+    auth.ensure_demo_users(cache.store())
+    return True
+
+
 def ensure_ready() -> None:
     """Install the offline map assets; generate the demo street when no database exists."""
     _assets_installed()
     path = config.db_path()
     if path.exists():
+        _demo_users_present()
         return
     if path != config.DEFAULT_DB_PATH:
         st.error(t("db_missing", path=path))

@@ -70,6 +70,18 @@ def view(fn: Callable[..., R], *args: Any, **kwargs: Any) -> R:
     return _call(_db_key(), fn.__name__, session.current_scope(), args, tuple(sorted(kwargs.items())))
 
 
+def deferred(fn: Callable[..., R], *args: Any, **kwargs: Any) -> Callable[[], R]:
+    """``views.<fn>`` bound now to this run's store and scope, to be called later.
+
+    For a download button's deferred data: Streamlit calls it outside the script run,
+    where the session (and so the scope) cannot be looked up.
+    """
+    from gridpulse.ui import session  # session imports this module
+
+    bound_store, scope = store(), session.current_scope()
+    return lambda: fn(bound_store, scope, *args, **kwargs)
+
+
 def unscoped(fn: Callable[..., R], *args: Any) -> R:
     """Call a view that takes no scope (it returns street-wide aggregates only)."""
     return _call(_db_key(), fn.__name__, None, args, ())

@@ -8,6 +8,7 @@ effect at once. ``AppTest`` acts as a user by setting this key.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 import streamlit as st
@@ -78,6 +79,7 @@ def resolve_user() -> User | None:
         cache.store().audit(now, state.get("username"), "session_expired", "")
         del st.session_state[USER_KEY]
         st.session_state[NOTICE_KEY] = t("session_expired", minutes=auth.SESSION_IDLE_MINUTES)
+        _end_provider_session()
         return None
     user = current_user()
     if user is None:
@@ -112,6 +114,12 @@ def login_page() -> None:
         st.rerun()
 
 
+def _end_provider_session() -> None:
+    """With OIDC, also end the provider's cookie session, or the next run logs straight back in."""
+    if oidc_configured() and st.user.is_logged_in:
+        st.logout()
+
+
 def logout_button() -> None:
     user = current_user()
     if user is None:
@@ -121,11 +129,22 @@ def logout_button() -> None:
         if st.button(t("logout"), key="logout"):
             cache.store().audit(datetime.now(), user.username, "logout", auth.describe_scope(user.scope))
             st.session_state.pop(USER_KEY, None)
+            _end_provider_session()
             st.rerun()
 
 
-def audit_export(detail: str) -> None:
-    """Record a download in the audit log (who, when, what scope, what)."""
-    user = current_user()
-    if user is not None:
-        cache.store().audit(datetime.now(), user.username, "export", auth.describe_scope(user.scope), detail)
+def audited_export(build: Callable[[], bytes], detail: str) -> Callable[[], bytes]:
+    """Wrap a file builder so the audit line is written when the file is actually built.
+
+    Used as a download button's deferred ``data``: nothing is built or stored for the
+    browser until the user asks for it, and every built file is in the audit log.
+    """
+    user, store = current_user(), cache.store()
+
+    def build_and_audit() -> bytes:  # runs outside the script: no st.* in here
+        data = build()
+        if user is not None:
+            store.audit(datetime.now(), user.username, "export", auth.describe_scope(user.scope), detail)
+        return data
+
+    return build_and_audit

@@ -74,3 +74,16 @@ def street_comparison(mine: dict[str, float | None], street: dict[str, float | N
             None if diff is None else f"{diff * 100:+.1f} 个百分点",
             border=True,
         )
+
+
+def hide_table_downloads() -> None:
+    """Remove the tables' own "Download as CSV" button.
+
+    It would export what a table shows with no masking, no formula escaping and no
+    audit line; the app's export buttons do all three.
+    """
+    st.html(
+        "<style>[data-testid='stElementToolbar'] button[aria-label='Download as CSV'],"
+        "[data-testid='stElementToolbarButton']:has(button[aria-label='Download as CSV'])"
+        "{display:none !important}</style>"
+    )
