@@ -35,9 +35,15 @@ def to_geojson(grids: gpd.GeoDataFrame, properties: list[str]) -> dict[str, Any]
     return json.loads(keep.to_json(drop_id=True, to_wgs84=False))
 
 
-def metric_crs(grids: gpd.GeoDataFrame) -> Any:
-    """A local UTM zone for distances in metres."""
-    return grids.estimate_utm_crs()
+def metric_crs(grids: gpd.GeoDataFrame) -> str:
+    """The WGS-84 UTM zone of the grids' centre, for distances in metres.
+
+    Computed from the longitude (GeoPandas' estimate_utm_crs asks the PROJ database
+    and costs ~0.15 s per call).
+    """
+    x0, y0, x1, y1 = grids.total_bounds
+    zone = int((((x0 + x1) / 2 + 180) // 6) % 60) + 1
+    return f"EPSG:{(32600 if (y0 + y1) / 2 >= 0 else 32700) + zone}"
 
 
 def nearest_distance_m(sources: gpd.GeoSeries, targets: gpd.GeoSeries, crs: Any) -> np.ndarray:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import json
 import sys
 import time
 from datetime import datetime
@@ -82,6 +83,20 @@ def _users(args: argparse.Namespace) -> int:
         store.close()
 
 
+def _bench(args: argparse.Namespace) -> int:
+    from gridpulse import bench
+
+    if args.one:
+        print(json.dumps(bench.measure_one(args.one, Path(args.workdir))))
+        return 0
+    if args.generate:
+        print(json.dumps(bench.generate_one(args.generate, Path(args.workdir))))
+        return 0
+    sizes = bench.QUICK_SIZES if args.quick else bench.SIZES + (bench.FULL_EXTRA if args.full else ())
+    print(bench.table(bench.run(sizes)))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m gridpulse", description="GridPulse 网格治理驾驶舱")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -103,6 +118,13 @@ def main(argv: list[str] | None = None) -> int:
     u.add_argument("--password-stdin", action="store_true", help="从标准输入读取密码（一行）")
     u.add_argument("--db", help="数据库路径")
     u.set_defaults(func=_users)
+    b = sub.add_parser("bench", help="性能基准：2万、20万、100万件（--full 加 500万）")
+    b.add_argument("--quick", action="store_true", help="短跑：2万与10万件")
+    b.add_argument("--full", action="store_true", help="另加 500万件")
+    b.add_argument("--one", type=int, help=argparse.SUPPRESS)
+    b.add_argument("--generate", type=int, help=argparse.SUPPRESS)
+    b.add_argument("--workdir", help=argparse.SUPPRESS)
+    b.set_defaults(func=_bench)
     args = parser.parse_args(argv)
     if args.func is _users and args.action != "list" and not args.username:
         parser.error("请给出用户名")

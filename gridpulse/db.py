@@ -285,6 +285,15 @@ class Store:
         due = f"{deadline} >= $start AND {deadline} < $stamp"
         rat = "rated_at >= $start AND rated_at < $end AND satisfaction IS NOT NULL"
         open_at = "reported_at < $stamp AND (resolved_at IS NULL OR resolved_at >= $stamp)"
+        # Only cases with an event at or after the period's start can count in it: skip the
+        # rest before aggregating (cases are stored in reporting order, so whole row
+        # groups after the period are skipped too).
+        conds = [
+            *conds,
+            "reported_at < $end",
+            f"(resolved_at IS NULL OR resolved_at >= least($start, $stamp) OR rated_at >= $start"
+            f" OR {deadline} >= $start)",
+        ]
         key = f"c.{by} AS key," if by else ""
         group = "GROUP BY ALL ORDER BY key" if by else ""
         sql = f"""

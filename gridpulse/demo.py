@@ -277,9 +277,11 @@ def generate(path: Path, n_cases: int, seed: int) -> dict[str, int]:
     grids = build_grids(rng)
     cases = build_cases(grids, n_cases, rng)
     resources = build_resources(grids, rng)
-    # The generator's own idea of the grid is not trusted: join points to polygons.
-    cases["grid_code"] = join.assign_grids(cases["lon"].to_numpy(), cases["lat"].to_numpy(), grids)
-    resources["grid_code"] = join.assign_grids(resources["lon"].to_numpy(), resources["lat"].to_numpy(), grids)
+    # The generator's own idea of the grid is not trusted: join points to polygons
+    # (the raster index gives GeoPandas' answers, tested, several times faster).
+    index = join.GridIndex(grids)
+    cases["grid_code"] = index.assign(cases["lon"].to_numpy(), cases["lat"].to_numpy())
+    resources["grid_code"] = index.assign(resources["lon"].to_numpy(), resources["lat"].to_numpy())
     grid_rows = pd.DataFrame(grids.drop(columns="geometry"))
     grid_rows["geometry"] = shapely.to_wkb(grids.geometry.values)
     meta = {

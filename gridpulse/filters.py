@@ -51,6 +51,16 @@ class Filters:
         return Filters(self.start, self.end, self.communities, grids, self.categories, self.sources)
 
 
+DEFAULT_MONTHS = 6  # half a year: long enough to rank grids, short enough to be current
+
+
+def default_period(as_of: date, first: date) -> tuple[date, date]:
+    """The last six calendar months up to ``as_of`` (the current month so far included)."""
+    month = as_of.month - DEFAULT_MONTHS + 1
+    start = date(as_of.year + (month - 1) // 12, (month - 1) % 12 + 1, 1)
+    return max(first, start), as_of
+
+
 def case_conditions(f: Filters, alias: str = "c") -> tuple[list[str], dict[str, Any]]:
     """SQL conditions (bound parameters only) for everything but the period."""
     conds: list[str] = []

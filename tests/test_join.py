@@ -48,3 +48,39 @@ def test_fixture_cases_join(store) -> None:
     assert assigned["c01"] == code(1)
     assert assigned["c09"] is None or assigned["c09"] != assigned["c09"]  # no coordinates -> NULL
     assert assigned["c10"] is None or assigned["c10"] != assigned["c10"]  # outside -> NULL
+
+
+@pytest.mark.parametrize(
+    ("lon", "lat"),
+    [
+        (LON0 + 0.005, LAT0 + 0.005), (LON0 - 0.001, LAT0 + 0.005), (LON0 + SIDE, LAT0 + 0.005),
+        (LON0 + SIDE, LAT0 + SIDE), (LON0, LAT0), (LON0 + 3 * SIDE, LAT0 + 3 * SIDE),
+        (LON0 + 3 * SIDE, LAT0 + 0.005), (float("nan"), LAT0), (LON0 + 0.015, LAT0 + 2 * SIDE),
+    ],
+)  # fmt: skip
+def test_raster_index_answers_like_geopandas(grids, lon: float, lat: float) -> None:
+    index = join.GridIndex(grids, cell_deg=0.0007)  # cells that do not line up with the grid edges
+    assert (
+        index.assign(np.array([lon]), np.array([lat]))[0]
+        == join.assign_grids(np.array([lon]), np.array([lat]), grids)[0]
+    )
+
+
+def test_raster_index_on_the_demo_street(tmp_path) -> None:
+    import shapely
+
+    from gridpulse import demo
+
+    rng = np.random.default_rng(5)
+    street = demo.build_grids(rng)
+    x0, y0, x1, y1 = street.total_bounds
+    lon = rng.uniform(x0 - 0.003, x1 + 0.003, 200_000)
+    lat = rng.uniform(y0 - 0.003, y1 + 0.003, 200_000)
+    # every vertex and every edge midpoint: the hardest points there are
+    coords = shapely.get_coordinates(street.geometry.values)
+    mids = (coords[:-1] + coords[1:]) / 2
+    lon = np.concatenate([lon, coords[:, 0], mids[:, 0]])
+    lat = np.concatenate([lat, coords[:, 1], mids[:, 1]])
+    fast = join.GridIndex(street).assign(lon, lat)
+    assert np.array_equal(fast, join.assign_grids(lon, lat, street))
+    assert sum(v is None for v in fast) > 0

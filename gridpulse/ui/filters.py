@@ -11,19 +11,11 @@ from datetime import date
 import streamlit as st
 
 from gridpulse import views
-from gridpulse.filters import Filters
+from gridpulse.filters import Filters, default_period
 from gridpulse.strings import t
 from gridpulse.ui import cache
 
 STATE_KEY = "gp_filters"
-DEFAULT_MONTHS = 6  # half a year: long enough to rank grids, short enough to be current
-
-
-def default_period(as_of: date, first: date) -> tuple[date, date]:
-    """The last six calendar months up to ``as_of`` (the current month so far included)."""
-    month = as_of.month - DEFAULT_MONTHS + 1
-    start = date(as_of.year + (month - 1) // 12, (month - 1) % 12 + 1, 1)
-    return max(first, start), as_of
 
 
 def sidebar(key: str = "flt") -> Filters:
