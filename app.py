@@ -2,28 +2,43 @@
 
 import streamlit as st
 
-from gridpulse.scope import ADMIN, LIAISON
+from gridpulse.scope import ADMIN, GRID_HEAD, LEADER, SECRETARY
 from gridpulse.strings import t
 from gridpulse.ui import bootstrap, filters, session, widgets
 
 st.set_page_config(page_title=t("app_title"), page_icon="🧭", layout="wide")
 bootstrap.ensure_ready()
+
+# A department handles cases; the service matrix is the street's own.
+STREET_STAFF = {LEADER, SECRETARY, GRID_HEAD, ADMIN}
+# (script, title, url path, who may open it: None = every role)
+PAGES = [
+    ("app_pages/page_overview.py", "nav_overview", "overview", None),
+    ("app_pages/page_heatmap.py", "nav_heatmap", "heatmap", None),
+    (
+        "app_pages/page_service_matrix.py",
+        "nav_matrix",
+        "service-matrix",
+        {"leader", "community_secretary", "grid_head", ADMIN},
+    ),
+    ("app_pages/page_resolution.py", "nav_resolution", "resolution", None),
+    ("app_pages/page_meeting.py", "nav_meeting", "meeting", None),
+    ("app_pages/page_admin.py", "nav_admin", "admin", {ADMIN}),
+]
+
 user = session.resolve_user()
-if user is None:  # visitors reach the log-in page and nothing else
-    st.navigation([st.Page(session.login_page, title=t("login_title"), url_path="login")], position="hidden").run()
+if user is None:
+    # Every address shows the log-in form, so a link (e.g. the meeting room's /meeting?theme=dark)
+    # opens its page once the user has logged in.
+    login = [st.Page(session.login_page, title=t("login_title"), url_path=url, default=i == 0)
+             for i, (_, _, url, _) in enumerate(PAGES)]  # fmt: skip
+    st.navigation(login, position="hidden").run()
     st.stop()
 
-pages = [
-    st.Page("pages/page_overview.py", title=t("nav_overview"), url_path="overview", default=True),
-    st.Page("pages/page_heatmap.py", title=t("nav_heatmap"), url_path="heatmap"),
-    st.Page("pages/page_service_matrix.py", title=t("nav_matrix"), url_path="service-matrix"),
-    st.Page("pages/page_resolution.py", title=t("nav_resolution"), url_path="resolution"),
-]
-if user.role == LIAISON:  # a department handles cases; the service matrix is the street's own
-    pages = [p for p in pages if p.url_path != "service-matrix"]
-if user.role == ADMIN:
-    pages.append(st.Page("pages/page_admin.py", title=t("nav_admin"), url_path="admin"))
-navigation = st.navigation(pages)
+allowed = [(script, title, url) for script, title, url, roles in PAGES if roles is None or user.role in roles]
+navigation = st.navigation(
+    [st.Page(script, title=t(title), url_path=url, default=i == 0) for i, (script, title, url) in enumerate(allowed)]
+)
 filters.sidebar()
 session.logout_button()
 widgets.hide_table_downloads()

@@ -83,6 +83,8 @@ def base_map(bounds: Sequence[float], height: int = 560) -> folium.Map:
         control_scale=True,
         prefer_canvas=True,
         height=height,
+        zoom_snap=0.25,  # fit the street to the frame closely, not to the next whole zoom level
+        zoom_delta=0.5,
     )
     # Replace folium's CDN asset lists (Leaflet, jQuery, Bootstrap, icons) with local Leaflet.
     m.default_js = [("leaflet", asset_url("leaflet.js"))]

@@ -298,3 +298,12 @@ def audit_table(store: Store) -> pd.DataFrame:
     log = store.audit_log()
     log["action"] = log["action"].map(lambda a: label(f"action_{a}", a))
     return log[list(cols)].rename(columns=cols)
+
+
+MEETING_CASE_COLUMNS = ["case_id", "reported_at", "grid_name", "category", "description", "deadline_at"]
+
+
+def overdue_for_meeting(store: Store, scope: Scope, f: Filters, as_of: datetime, limit: int) -> pd.DataFrame:
+    """The oldest overdue cases for the projector: always masked, no contact columns at all."""
+    rows = store.open_cases(scope, f, as_of, mask=True)
+    return rows[rows["overdue"]].head(limit)[MEETING_CASE_COLUMNS].reset_index(drop=True)

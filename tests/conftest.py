@@ -19,3 +19,10 @@ def store(fixture_db: Path) -> Iterator[Store]:
     s = Store(fixture_db)
     yield s
     s.close()
+
+
+@pytest.fixture
+def db_env(fixture_db: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The app reads the fixture street."""
+    monkeypatch.setenv("GRIDPULSE_DB", str(fixture_db))
+    return fixture_db

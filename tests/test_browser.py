@@ -156,3 +156,20 @@ def test_every_page_renders_offline(browser_page, name: str) -> None:
     page.screenshot(path=str(ARTIFACTS / f"page-{NAV.index(name)}.png"), full_page=True)
     assert page.locator("[data-testid=stException]").count() == 0
     assert outside == []
+
+
+def test_meeting_mode_on_a_projector(browser_page) -> None:
+    page, outside = browser_page
+    page.set_viewport_size({"width": 1920, "height": 1080})
+    page.get_by_role("link", name="大屏模式").click()
+    page.wait_for_selector("h1:has-text('网格治理联席会议')", timeout=60_000)
+    page.frame_locator("iframe[title='streamlit_folium.st_folium']").locator("canvas.leaflet-heatmap-layer").wait_for(
+        state="attached", timeout=60_000
+    )
+    page.wait_for_selector("[data-testid=stStatusWidget]", state="detached", timeout=60_000)
+    assert not page.locator("[data-testid=stSidebar]").is_visible()  # no editing chrome on the projector
+    assert page.locator("[data-testid=stMetric]").count() == 8
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "meeting-1920x1080.png"))
+    assert "13912345678" not in page.inner_text("body")
+    assert outside == []

@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 from gridpulse.ui.session import USER_KEY
 
 ROOT = Path(__file__).resolve().parent.parent
-PAGES = ["pages/page_overview.py", "pages/page_heatmap.py", "pages/page_service_matrix.py", "pages/page_resolution.py"]
+PAGES = [f"app_pages/page_{p}.py" for p in ("overview", "heatmap", "service_matrix", "resolution", "meeting")]
 TIMEOUT = 60
 
 
@@ -70,7 +70,7 @@ def test_overview_community_filter(app: AppTest) -> None:
 
 
 def test_heatmap_drill_into_a_grid(app: AppTest) -> None:
-    app.switch_page("pages/page_heatmap.py").run()
+    app.switch_page("app_pages/page_heatmap.py").run()
     drill = app.selectbox[0]
     drill.select("370602005001001").run()
     assert not app.exception
@@ -81,7 +81,7 @@ def test_heatmap_drill_into_a_grid(app: AppTest) -> None:
 
 
 def test_service_matrix_figures(app: AppTest) -> None:
-    app.switch_page("pages/page_service_matrix.py").run()
+    app.switch_page("app_pages/page_service_matrix.py").run()
     by_community = app.dataframe[0].value
     assert by_community.loc["合计"].tolist() == [1, 1, 3, 3]
     warning = app.warning[0].value
@@ -89,7 +89,7 @@ def test_service_matrix_figures(app: AppTest) -> None:
 
 
 def test_resolution_ranking(app: AppTest) -> None:
-    app.switch_page("pages/page_resolution.py").run()
+    app.switch_page("app_pages/page_resolution.py").run()
     ranking = app.dataframe[0].value
     first = ranking.iloc[0]
     assert first["网格名称"] == "第2网格"

@@ -25,11 +25,11 @@ ROOT = Path(__file__).resolve().parent.parent
 ALL_CASES = {f"c{i:02d}" for i in range(1, 13)}
 GRID_NAMES = {n: f"第{n}网格" for n in range(1, 10)}
 PAGES = {
-    "leader": ["page_overview", "page_heatmap", "page_service_matrix", "page_resolution"],
-    "sec": ["page_overview", "page_heatmap", "page_service_matrix", "page_resolution"],
-    "head": ["page_overview", "page_heatmap", "page_service_matrix", "page_resolution"],
-    "liaison": ["page_overview", "page_heatmap", "page_resolution"],
-    "admin": ["page_overview", "page_heatmap", "page_service_matrix", "page_resolution", "page_admin"],
+    "leader": ["page_overview", "page_heatmap", "page_service_matrix", "page_resolution", "page_meeting"],
+    "sec": ["page_overview", "page_heatmap", "page_service_matrix", "page_resolution", "page_meeting"],
+    "head": ["page_overview", "page_heatmap", "page_service_matrix", "page_resolution", "page_meeting"],
+    "liaison": ["page_overview", "page_heatmap", "page_resolution", "page_meeting"],
+    "admin": ["page_overview", "page_heatmap", "page_service_matrix", "page_resolution", "page_meeting", "page_admin"],
 }
 # What each role may see of the fixture: grids by number, cases by id.
 VISIBLE = {
@@ -75,7 +75,7 @@ def run_as(username: str, page: str, **state: object) -> AppTest:
         at.session_state[key] = value
     at.run()
     at.date_input(key="flt_period").set_value((MARCH.start, MARCH.end)).run()
-    at.switch_page(f"pages/{page}.py").run()
+    at.switch_page(f"app_pages/{page}.py").run()
     assert not at.exception, at.exception
     return at
 
@@ -149,9 +149,9 @@ def test_admin_page_is_refused_to_others(db_env: Path, username: str) -> None:
     at.session_state[USER_KEY] = {"username": username}
     at.run()
     with pytest.raises(ValueError, match="Could not find a navigation page"):
-        at.switch_page("pages/page_admin.py")
+        at.switch_page("app_pages/page_admin.py")
     # And the page refuses on its own if it is ever reached some other way.
-    page = AppTest.from_file(str(ROOT / "pages" / "page_admin.py"), default_timeout=60)
+    page = AppTest.from_file(str(ROOT / "app_pages" / "page_admin.py"), default_timeout=60)
     page.session_state[USER_KEY] = {"username": username}
     page.run()
     assert not page.exception

@@ -87,3 +87,39 @@ def hide_table_downloads() -> None:
         "[data-testid='stElementToolbarButton']:has(button[aria-label='Download as CSV'])"
         "{display:none !important}</style>"
     )
+
+
+def meeting_style(dark: bool) -> None:
+    """Projector layout: no sidebar or editing chrome, large type, optional dark theme."""
+    css = [
+        "[data-testid='stSidebar'],[data-testid='stSidebarCollapsedControl'],header,"
+        "[data-testid='stToolbar'],[data-testid='stElementToolbar']{display:none !important}",
+        ".block-container{max-width:100% !important;padding:1rem 2rem !important}",
+        "h1{font-size:2.6rem !important} h3{font-size:1.6rem !important}",
+        "[data-testid='stMetricValue']{font-size:2.6rem !important}",
+        "[data-testid='stMetricLabel'] p{font-size:1.2rem !important}",
+    ]
+    if dark:
+        css += [
+            ".stApp{background:#0b1622 !important;color:#f2f5f8 !important}",
+            ".stApp h1,.stApp h3,.stApp label,[data-testid='stCaptionContainer'],"
+            "[data-testid='stMetricLabel'] p,[data-testid='stMetricValue'],"
+            "[data-testid='stHtml']{color:#f2f5f8 !important}",
+            "[data-testid='stMetric']{background:#13263a !important;border-color:#2c4a68 !important}",
+            ".leaflet-container{background:#0b1622 !important}",
+        ]
+    st.html(f"<style>{''.join(css)}</style>")
+
+
+def ranking(perf: pd.DataFrame, rows: int | None = None) -> None:
+    """The per-grid ranking table (sample sizes beside the rates), optionally its top rows."""
+    table = views.ranking_table(perf)
+    st.dataframe(
+        table if rows is None else table.head(rows),
+        hide_index=True,
+        width="stretch",
+        column_config={
+            t(c): st.column_config.ProgressColumn(format="percent", min_value=0, max_value=1)
+            for c in ("resolution_rate", "resolution_lower_bound")
+        },
+    )

@@ -17,15 +17,7 @@ if not perf["cases"].any():
     st.info(t("empty"))
 
 st.subheader(t("ranking"))
-st.dataframe(
-    views.ranking_table(perf),
-    hide_index=True,
-    width="stretch",
-    column_config={
-        t(c): st.column_config.ProgressColumn(format="percent", min_value=0, max_value=1)
-        for c in ("resolution_rate", "resolution_lower_bound")
-    },
-)
+widgets.ranking(perf)
 
 metric = st.selectbox(t("res_map_metric"), list(maps.HIGHER_IS_BETTER)[2:], format_func=t, key="res_metric")
 m, legend = maps.grid_metric_map(cache.view(views.grid_shapes, f), perf, metric)

@@ -1,0 +1,72 @@
+"""大屏模式: the joint meeting's projector view — the dashboard's figures, large, masked, no chrome."""
+
+import time
+
+import streamlit as st
+from streamlit_folium import st_folium
+
+from gridpulse import maps, meeting, views
+from gridpulse.strings import t
+from gridpulse.ui import cache, filters, widgets
+
+opts = meeting.options_from_link(st.query_params.to_dict(), filters.current())
+f = opts.filters
+widgets.meeting_style(dark=opts.dark)
+st.title(t("meeting_title", street=cache.view(views.filter_options).street_name))
+widgets.scope_line(f)
+for problem in opts.problems:
+    st.warning(t("meeting_bad_link", value=problem))
+
+
+def kpis() -> None:
+    figures = cache.view(views.overview_kpis, f, cache.as_of())
+    widgets.kpi_cards(figures, columns=8)
+    if not figures[0].value:
+        st.info(t("empty"))
+
+
+def heatmap() -> None:
+    perf = cache.view(views.grid_performance, f, cache.as_of())
+    m, legend = maps.grid_metric_map(
+        cache.view(views.grid_shapes, f), perf, "cases_per_100", cache.view(views.heat_cells, f)
+    )
+    st_folium(m, height=430, use_container_width=True, returned_objects=[], key="meeting_map")
+    st.html(legend)
+
+
+def matrix() -> None:
+    st.subheader(t("meeting_matrix"))
+    st.dataframe(views.labelled_matrix(cache.view(views.service_matrix_by_community, f)), width="stretch")
+
+
+def ranking() -> None:
+    st.subheader(t("meeting_ranking", n=meeting.RANKING_ROWS))
+    widgets.ranking(cache.view(views.grid_performance, f, cache.as_of()), meeting.RANKING_ROWS)
+
+
+def overdue() -> None:
+    st.subheader(t("meeting_overdue", n=meeting.OVERDUE_ROWS))
+    rows = cache.view(views.overdue_for_meeting, f, cache.as_of(), meeting.OVERDUE_ROWS)
+    st.dataframe(views.labelled_cases(rows), hide_index=True, width="stretch")
+
+
+@st.fragment(run_every=opts.rotate_seconds or None)
+def screen() -> None:
+    show = meeting.section_at(time.time(), opts.rotate_seconds)
+    if show is not None:  # rotating: one section at a time, full width
+        {"kpis": kpis, "heatmap": heatmap, "matrix": matrix, "ranking": ranking, "overdue": overdue}[show]()
+        return
+    kpis()
+    left, right = st.columns([3, 2])
+    with left:
+        heatmap()
+    with right:
+        ranking()
+    left, right = st.columns([2, 3])
+    with left:
+        matrix()
+    with right:
+        overdue()
+
+
+screen()
