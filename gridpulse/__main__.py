@@ -14,7 +14,8 @@ import duckdb
 
 from gridpulse import auth, config, demo
 from gridpulse.db import Store
-from gridpulse.scope import ROLES
+from gridpulse.filters import Filters
+from gridpulse.scope import ROLES, Scope
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -97,6 +98,33 @@ def _bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def _report(args: argparse.Namespace) -> int:
+    from gridpulse import reports
+
+    if args.format != "xlsx":
+        raise auth.AuthError(f"{args.format} 报告尚未提供，目前可用 --format xlsx。")
+    try:
+        start, end = reports.parse_period(args.period)
+    except ValueError as err:
+        raise auth.AuthError(str(err)) from err
+    store = _open_store(args)
+    try:
+        communities = tuple(args.community or ())
+        unknown = set(communities) - set(store.communities(Scope.street()))
+        if unknown:
+            raise auth.AuthError(f"没有这些社区：{'、'.join(sorted(unknown))}。")
+        street = store.meta().get("street_name", "街道")
+        area = " ".join([street, *communities])
+        req = reports.ReportRequest(Scope.street(), Filters(start, end, communities), store.as_of(), area)
+        out = Path(args.out) if args.out else Path(reports.file_name(area, start, end, args.format))
+        out.write_bytes(reports.excel(store, req))
+        store.audit(datetime.now(), "cli", "export", "全街道", f"report {out.name}")
+    finally:
+        store.close()
+    print(f"已生成报告 {out}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m gridpulse", description="GridPulse 网格治理驾驶舱")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -125,6 +153,13 @@ def main(argv: list[str] | None = None) -> int:
     b.add_argument("--generate", type=int, help=argparse.SUPPRESS)
     b.add_argument("--workdir", help=argparse.SUPPRESS)
     b.set_defaults(func=_bench)
+    r = sub.add_parser("report", help="生成联席会议报告（Excel）")
+    r.add_argument("--period", required=True, help="统计时段，如 2026-01..2026-06")
+    r.add_argument("--community", action="append", help="只含这些社区（可重复）")
+    r.add_argument("--format", default="xlsx", choices=["xlsx", "pdf", "pptx"])
+    r.add_argument("--out", help="输出文件（默认：区域_时段_网格治理报告.xlsx）")
+    r.add_argument("--db", help="数据库路径")
+    r.set_defaults(func=_report)
     args = parser.parse_args(argv)
     if args.func is _users and args.action != "list" and not args.username:
         parser.error("请给出用户名")

@@ -350,6 +350,18 @@ class Store:
         """
         return self._df(sql, params)
 
+    def category_month_counts(self, scope: Scope, f: Filters) -> pd.DataFrame:
+        """Cases reported in the period by category and calendar month."""
+        conds, params = self._cases_where(scope, f)
+        params |= {"start": f.start_ts, "end": f.end_ts}
+        sql = f"""
+            SELECT coalesce(category, '未分类') AS category, date_trunc('month', reported_at) AS month,
+                   count(*) AS cases
+            FROM cases c WHERE reported_at >= $start AND reported_at < $end {_and(conds)}
+            GROUP BY ALL ORDER BY month, category
+        """
+        return self._df(sql, params)
+
     def heat_cells(self, scope: Scope, f: Filters) -> pd.DataFrame:
         """Cases reported in the period binned into ~33 m cells: lat, lon, weight.
 

@@ -167,6 +167,7 @@ ZH: dict[str, str] = {
     "reporter_name": "诉求人",
     "reporter_phone": "联系电话",
     "export_csv": "导出明细（CSV）",
+    "export_report": "导出联席会议报告（Excel，个人信息已脱敏）",
     "export_with_pii": "导出含个人信息（仅管理员）",
     "masked_note": "个人信息已脱敏。",
     "nav_admin": "用户与审计",

@@ -307,3 +307,15 @@ def overdue_for_meeting(store: Store, scope: Scope, f: Filters, as_of: datetime,
     """The oldest overdue cases for the projector: always masked, no contact columns at all."""
     rows = store.open_cases(scope, f, as_of, mask=True)
     return rows[rows["overdue"]].head(limit)[MEETING_CASE_COLUMNS].reset_index(drop=True)
+
+
+def category_by_month(store: Store, scope: Scope, f: Filters) -> pd.DataFrame:
+    """Cases reported per category (rows) and month (columns), with totals."""
+    rows = store.category_month_counts(scope, f)
+    if rows.empty:
+        return pd.DataFrame({t("category"): []})
+    table = rows.pivot_table(index="category", columns="month", values="cases", aggfunc="sum", fill_value=0)
+    table.columns = [f"{m:%Y-%m}" for m in table.columns]
+    table["合计"] = table.sum(axis=1)
+    table = table.sort_values("合计", ascending=False)
+    return table.reset_index().rename(columns={"category": t("category")})
