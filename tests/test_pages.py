@@ -27,12 +27,6 @@ def app_as(username: str) -> AppTest:
 
 
 @pytest.fixture
-def db_env(fixture_db: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("GRIDPULSE_DB", str(fixture_db))
-    return fixture_db
-
-
-@pytest.fixture
 def app(db_env: Path) -> AppTest:
     return app_as("leader")
 

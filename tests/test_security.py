@@ -42,12 +42,6 @@ VISIBLE = {
 RAW_PHONES = ("13912345678", "13800001111")
 
 
-@pytest.fixture
-def db_env(fixture_db: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("GRIDPULSE_DB", str(fixture_db))
-    return fixture_db
-
-
 def _texts(node) -> list[str]:
     out = []
     proto = getattr(node, "proto", None)
