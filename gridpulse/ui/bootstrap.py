@@ -21,8 +21,8 @@ def _assets_installed() -> bool:
 
 
 @st.cache_resource(show_spinner=False)
-def _demo_users_present() -> bool:
-    """A demo database from before log-in existed gets its documented demo users."""
+def _demo_users_present(path: str) -> bool:
+    """A demo database from before log-in existed gets its documented demo users (once per file)."""
     auth.ensure_demo_users(cache.store())
     return True
 
@@ -32,7 +32,7 @@ def ensure_ready() -> None:
     _assets_installed()
     path = config.db_path()
     if path.exists():
-        _demo_users_present()
+        _demo_users_present(str(path))
         return
     if path != config.DEFAULT_DB_PATH:
         st.error(t("db_missing", path=path))
