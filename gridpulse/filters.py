@@ -47,9 +47,6 @@ class Filters:
             self.sources,
         )
 
-    def with_grids(self, grids: tuple[str, ...]) -> Filters:
-        return Filters(self.start, self.end, self.communities, grids, self.categories, self.sources)
-
 
 DEFAULT_MONTHS = 6  # half a year: long enough to rank grids, short enough to be current
 

@@ -170,10 +170,6 @@ class FilterOptions:
     last_day: datetime | None
 
 
-def as_of(store: Store) -> datetime:
-    return store.as_of()
-
-
 def filter_options(store: Store, scope: Scope) -> FilterOptions:
     """What the shared filters offer, from the data itself."""
     grids = store.grids(scope)
