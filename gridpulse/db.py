@@ -140,6 +140,19 @@ _USER_INSERT = """
 """
 
 
+# A case imported without a deadline gets the 12345 platform's default one.
+DEADLINE_SQL = "coalesce({a}deadline_at, {a}reported_at + to_hours($default_deadline_h))"
+
+
+def _deadline(alias: str = "") -> str:
+    return DEADLINE_SQL.format(a=f"{alias}." if alias else "")
+
+
+def _masked(rows: pd.DataFrame, scope: Scope, mask: bool) -> pd.DataFrame:
+    """Personal data masked unless the role needs it; ``mask`` masks it for everybody."""
+    return privacy.mask_cases(rows) if mask or not scope.sees_personal_data else rows
+
+
 def _where(conds: list[str]) -> str:
     return f"WHERE {' AND '.join(conds)}" if conds else ""
 
@@ -278,8 +291,7 @@ class Store:
             "sat": config.SATISFIED_MIN_STARS,
             "default_deadline_h": config.DEFAULT_DEADLINE_HOURS,
         }
-        # A case imported without a deadline gets the platform's default one.
-        deadline = "coalesce(deadline_at, reported_at + to_hours($default_deadline_h))"
+        deadline = _deadline()
         rep = "reported_at >= $start AND reported_at < $end"
         res = "resolved_at >= $start AND resolved_at < $end"
         due = f"{deadline} >= $start AND {deadline} < $stamp"
@@ -415,10 +427,7 @@ class Store:
             WHERE reported_at >= $start AND reported_at < $end AND c.grid_code = $grid {_and(conds)}
             ORDER BY reported_at DESC, case_id LIMIT $limit
         """
-        rows = self._df(sql, params)
-        if mask or not scope.sees_personal_data:
-            rows = privacy.mask_cases(rows)
-        return rows
+        return _masked(self._df(sql, params), scope, mask)
 
     def open_cases(
         self, scope: Scope, f: Filters, as_of: datetime, limit: int = config.MAX_TABLE_ROWS, mask: bool = False
@@ -433,16 +442,12 @@ class Store:
         sql = f"""
             SELECT c.case_id, c.reported_at, g.grid_name, c.category, c.description, c.address,
                    c.reporter_name, c.reporter_phone, c.status, c.handled_level, c.department,
-                   coalesce(c.deadline_at, c.reported_at + to_hours($default_deadline_h)) AS deadline_at,
-                   coalesce(c.deadline_at, c.reported_at + to_hours($default_deadline_h)) < $stamp AS overdue
+                   {_deadline("c")} AS deadline_at, {_deadline("c")} < $stamp AS overdue
             FROM cases c LEFT JOIN grids g ON g.grid_code = c.grid_code
             WHERE c.reported_at < $stamp AND (c.resolved_at IS NULL OR c.resolved_at >= $stamp) {_and(conds)}
             ORDER BY overdue DESC, c.reported_at, c.case_id LIMIT $limit
         """
-        rows = self._df(sql, params)
-        if mask or not scope.sees_personal_data:
-            rows = privacy.mask_cases(rows)
-        return rows
+        return _masked(self._df(sql, params), scope, mask)
 
     # ---- resources -------------------------------------------------------
 

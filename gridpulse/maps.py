@@ -120,18 +120,19 @@ def classify(values: pd.Series, higher_is_better: bool) -> tuple[list[str], list
     return out, [(float(edges[i]), float(edges[i + 1])) for i in range(k)], palette
 
 
+def _swatch(style: str, text: str) -> str:
+    """One legend entry: a small coloured box (``style`` overrides its defaults) and its text."""
+    box = f'<span style="width:18px;height:12px;margin-right:4px;{style}"></span>'
+    return f'<span style="display:inline-flex;align-items:center;margin-right:14px">{box}{text}</span>'
+
+
 def legend_html(title: str, ranges: list[tuple[float, float]], palette: list[str], fmt: str) -> str:
     """A small HTML legend (branca's colormap would load d3 from a CDN)."""
     items = "".join(
-        f'<span style="display:inline-flex;align-items:center;margin-right:14px">'
-        f'<span style="width:18px;height:12px;background:{c};border:1px solid #888;margin-right:4px"></span>'
-        f"{fmt.format(lo)} – {fmt.format(hi)}</span>"
+        _swatch(f"background:{c};border:1px solid #888", f"{fmt.format(lo)} – {fmt.format(hi)}")
         for (lo, hi), c in zip(ranges, palette, strict=True)
     )
-    items += (
-        f'<span style="display:inline-flex;align-items:center"><span style="width:18px;height:12px;'
-        f'background:{NO_DATA_COLOUR};border:1px solid #888;margin-right:4px"></span>{t("legend_no_data")}</span>'
-    )
+    items += _swatch(f"background:{NO_DATA_COLOUR};border:1px solid #888", t("legend_no_data"))
     return f'<div style="font-size:0.9rem"><b>{title}</b>：{items}</div>'
 
 
@@ -293,14 +294,10 @@ def service_matrix_map(
 def level_legend_html(level_names: dict[int, str]) -> str:
     """Legend for the service point colours and the gap outline."""
     items = "".join(
-        f'<span style="display:inline-flex;align-items:center;margin-right:14px">'
-        f'<span style="width:12px;height:12px;border-radius:50%;background:{LEVEL_COLOURS[lv]};'
-        f'border:1px solid #222;margin-right:4px"></span>{name}</span>'
+        _swatch(f"width:12px;border-radius:50%;background:{LEVEL_COLOURS[lv]};border:1px solid #222", name)
         for lv, name in level_names.items()
     )
-    items += (
-        f'<span style="display:inline-flex;align-items:center"><span style="width:18px;height:12px;'
-        f'border:3px solid {GAP_OUTLINE};background:#fde0dd;margin-right:4px"></span>'
-        f"{t('lacks_post')} / {t('far_from_station')}</span>"
+    items += _swatch(
+        f"border:3px solid {GAP_OUTLINE};background:#fde0dd", f"{t('lacks_post')} / {t('far_from_station')}"
     )
     return f'<div style="font-size:0.9rem">{items}</div>'
