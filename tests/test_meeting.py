@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from gridpulse import meeting
 from gridpulse.filters import Filters
-from gridpulse.ui.session import USER_KEY
-from tests.fixtures import MARCH
+from tests import apps
 from tests.test_security import RAW_PHONES, rendered
 
-ROOT = Path(__file__).resolve().parent.parent
 DEFAULT = Filters(date(2026, 1, 1), date(2026, 3, 31))
 
 
@@ -42,21 +39,14 @@ def test_rotation_cycles_every_section() -> None:
 
 
 def _meeting(username: str, **params: str) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    at.session_state[USER_KEY] = {"username": username}
-    for key, value in {"start": "2026-03-01", "end": "2026-03-31", **params}.items():
-        at.query_params[key] = value
-    at.run()
+    at = apps.app(username, query={"start": "2026-03-01", "end": "2026-03-31", **params})
     at.switch_page("app_pages/page_meeting.py").run()
     assert not at.exception, at.exception
     return at
 
 
 def _overview_metrics(username: str) -> dict[str, str]:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    at.session_state[USER_KEY] = {"username": username}
-    at.run()
-    at.date_input(key="flt_period").set_value((MARCH.start, MARCH.end)).run()
+    at = apps.in_march(apps.app(username))
     return {m.label: m.value for m in at.metric}
 
 

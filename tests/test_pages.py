@@ -2,26 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from gridpulse.ui.session import USER_KEY
+from tests import apps
 
-ROOT = Path(__file__).resolve().parent.parent
 PAGES = [f"app_pages/page_{p}.py" for p in ("overview", "heatmap", "service_matrix", "resolution", "meeting")]
-TIMEOUT = 60
 
 
 def app_as(username: str) -> AppTest:
     """The app logged in as ``username`` (the documented session key), period March 2026."""
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
-    at.session_state[USER_KEY] = {"username": username}
-    at.run()
+    at = apps.app(username)
     assert not at.exception, at.exception
-    at.date_input(key="flt_period").set_value((date(2026, 3, 1), date(2026, 3, 31))).run()
+    at = apps.in_march(at)
     assert not at.exception, at.exception
     return at
 

@@ -13,10 +13,10 @@ from openpyxl import load_workbook
 from gridpulse import reports, views
 from gridpulse.db import Store
 from gridpulse.scope import Scope
-from tests import fixtures
+from tests import apps, fixtures
 from tests.fixtures import AS_OF, MARCH
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = apps.ROOT
 
 
 @pytest.mark.parametrize(
@@ -101,14 +101,9 @@ def test_report_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None
 
 
 def test_overview_offers_the_report_without_building_it(db_env: Path) -> None:
-    from streamlit.testing.v1 import AppTest
-
     from gridpulse.ui import cache
-    from gridpulse.ui.session import USER_KEY
 
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    at.session_state[USER_KEY] = {"username": "leader"}
-    at.run()
+    at = apps.app("leader")
     assert not at.exception
     labels = [b.proto.label for b in at.get("download_button")]
     assert "导出联席会议报告（Excel，个人信息已脱敏）" in labels

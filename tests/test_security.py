@@ -18,10 +18,10 @@ from gridpulse.db import Store
 from gridpulse.filters import Filters
 from gridpulse.scope import Scope
 from gridpulse.ui.session import USER_KEY
-from tests import fixtures
+from tests import apps, fixtures
 from tests.fixtures import AS_OF, MARCH, PASSWORD, code
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = apps.ROOT
 ALL_CASES = {f"c{i:02d}" for i in range(1, 13)}
 GRID_NAMES = {n: f"第{n}网格" for n in range(1, 10)}
 PAGES = {
@@ -63,12 +63,7 @@ def rendered(at: AppTest) -> str:
 
 
 def run_as(username: str, page: str, **state: object) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    at.session_state[USER_KEY] = {"username": username}
-    for key, value in state.items():
-        at.session_state[key] = value
-    at.run()
-    at.date_input(key="flt_period").set_value((MARCH.start, MARCH.end)).run()
+    at = apps.in_march(apps.app(username, state=state))
     at.switch_page(f"app_pages/{page}.py").run()
     assert not at.exception, at.exception
     return at
@@ -121,15 +116,11 @@ def test_grid_head_sees_own_figures_beside_the_street(db_env: Path) -> None:
 
 def test_forged_widget_state_cannot_widen_scope(db_env: Path) -> None:
     # As if the browser sent a grid filter outside the scope, and query parameters to match.
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    at.session_state[USER_KEY] = {"username": "head"}
-    at.session_state["flt_grid"] = [code(9)]
-    at.session_state["flt_community"] = ["乙社区"]
-    at.query_params["grid"] = code(9)
-    at.query_params["page"] = "admin"
-    at.run()
+    at = apps.app(
+        "head", state={"flt_grid": [code(9)], "flt_community": ["乙社区"]}, query={"grid": code(9), "page": "admin"}
+    )
     assert not at.exception
-    at.date_input(key="flt_period").set_value((MARCH.start, MARCH.end)).run()
+    at = apps.in_march(at)
     text = rendered(at)
     assert "第9网格" not in text
     assert "c11 测试诉求" not in text
@@ -139,9 +130,7 @@ def test_forged_widget_state_cannot_widen_scope(db_env: Path) -> None:
 
 @pytest.mark.parametrize("username", ["leader", "sec", "head", "liaison"])
 def test_admin_page_is_refused_to_others(db_env: Path, username: str) -> None:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    at.session_state[USER_KEY] = {"username": username}
-    at.run()
+    at = apps.app(username)
     with pytest.raises(ValueError, match="Could not find a navigation page"):
         at.switch_page("app_pages/page_admin.py")
     # And the page refuses on its own if it is ever reached some other way.
@@ -217,24 +206,19 @@ def test_disabled_user_is_refused_and_logged_out(tmp_path: Path, monkeypatch: py
     assert auth.current_user(s, "head") is None
     s.close()
     monkeypatch.setenv("GRIDPULSE_DB", str(tmp_path / "auth.duckdb"))
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    at.session_state[USER_KEY] = {"username": "head"}
-    at.run()
+    at = apps.app("head")
     assert not at.metric  # no figures
     assert at.button(key="FormSubmitter:login-登录") is not None
 
 
 def test_idle_session_expires(db_env: Path) -> None:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    at.session_state[USER_KEY] = {"username": "leader", "last_seen": datetime.now() - timedelta(minutes=31)}
-    at.run()
+    at = apps.app("leader", last_seen=datetime.now() - timedelta(minutes=31))
     assert not at.metric
     assert "会话已过期" in at.warning[0].value
 
 
 def test_login_form_logs_in(db_env: Path) -> None:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    at.run()
+    at = apps.app()
     at.text_input(key="login_username").input("sec")
     at.text_input(key="login_password").input(PASSWORD)
     at.button[0].click().run()
