@@ -3,7 +3,7 @@
 import altair as alt
 import streamlit as st
 
-from gridpulse import config, reports, views
+from gridpulse import config, views
 from gridpulse.strings import t
 from gridpulse.ui import cache, filters, session, widgets
 
@@ -12,16 +12,7 @@ st.title(t("nav_overview"))
 widgets.scope_line(f)
 kpis = cache.view(views.overview_kpis, f, cache.as_of())
 widgets.kpi_cards(kpis)
-area = " ".join([cache.view(views.filter_options).street_name, *f.communities])
-st.download_button(
-    t("export_report"),
-    session.audited_export(
-        cache.deferred(reports.excel_for, f, cache.as_of(), area), f"report {area} {f.start}..{f.end}"
-    ),
-    file_name=reports.file_name(area, f.start, f.end, "xlsx"),
-    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    key="overview_report",
-)
+widgets.report_downloads(f)
 before = f.previous()
 st.caption(t("vs_previous", start=before.start, end=before.end))
 scope = session.current_scope()

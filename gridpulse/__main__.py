@@ -99,10 +99,8 @@ def _bench(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from gridpulse import reports
+    from gridpulse import fonts, reports
 
-    if args.format != "xlsx":
-        raise auth.AuthError(f"{args.format} 报告尚未提供，目前可用 --format xlsx。")
     try:
         start, end = reports.parse_period(args.period)
     except ValueError as err:
@@ -117,7 +115,11 @@ def _report(args: argparse.Namespace) -> int:
         area = " ".join([street, *communities])
         req = reports.ReportRequest(Scope.street(), Filters(start, end, communities), store.as_of(), area)
         out = Path(args.out) if args.out else Path(reports.file_name(area, start, end, args.format))
-        out.write_bytes(reports.excel(store, req))
+        try:
+            data = reports.render(store, req, args.format, args.map_metric)
+        except (ValueError, fonts.FontMissingError) as err:
+            raise auth.AuthError(str(err)) from err
+        out.write_bytes(data)
         store.audit(datetime.now(), "cli", "export", "全街道", f"report {out.name}")
     finally:
         store.close()
@@ -153,11 +155,17 @@ def main(argv: list[str] | None = None) -> int:
     b.add_argument("--generate", type=int, help=argparse.SUPPRESS)
     b.add_argument("--workdir", help=argparse.SUPPRESS)
     b.set_defaults(func=_bench)
-    r = sub.add_parser("report", help="生成联席会议报告（Excel）")
+    r = sub.add_parser("report", help="生成联席会议报告（Excel / PDF / PPTX）")
     r.add_argument("--period", required=True, help="统计时段，如 2026-01..2026-06")
     r.add_argument("--community", action="append", help="只含这些社区（可重复）")
     r.add_argument("--format", default="xlsx", choices=["xlsx", "pdf", "pptx"])
-    r.add_argument("--out", help="输出文件（默认：区域_时段_网格治理报告.xlsx）")
+    r.add_argument("--out", help="输出文件（默认：区域_时段_网格治理报告.<格式>）")
+    r.add_argument(
+        "--map-metric",
+        default="resolution_rate",
+        help="PDF/PPTX 地图按此指标着色：resolution_rate（默认）、cases_per_100、on_time_rate、satisfaction、"
+        "self_resolved_share、rework_rate、median_hours",
+    )
     r.add_argument("--db", help="数据库路径")
     r.set_defaults(func=_report)
     args = parser.parse_args(argv)

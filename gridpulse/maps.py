@@ -21,7 +21,7 @@ import pandas as pd
 from folium.plugins import HeatMap
 
 from geo import shapes
-from gridpulse import config
+from gridpulse import config, formats
 from gridpulse.strings import t
 
 VENDOR = "vendor"
@@ -230,17 +230,6 @@ HIGHER_IS_BETTER = {
     "rework_rate": False,
     "median_hours": False,
 }
-RATE_METRICS = {"resolution_rate", "on_time_rate", "self_resolved_share", "satisfaction", "rework_rate"}
-
-
-def format_value(metric: str, value: float | None) -> str:
-    if value is None or pd.isna(value):
-        return t("no_data")
-    if metric in RATE_METRICS:
-        return f"{value * 100:.1f}%"
-    if metric in ("cases_per_100", "median_hours"):
-        return f"{value:.1f}"
-    return f"{value:,.0f}"
 
 
 def grid_metric_map(
@@ -258,14 +247,14 @@ def grid_metric_map(
     fill, ranges, palette = classify(frame[metric], HIGHER_IS_BETTER[metric])
     shown = ["cases", "cases_per_100", "resolution_rate", "on_time_rate", "satisfaction", "median_hours"]
     for col in shown:
-        frame[f"{col}_txt"] = [format_value(col, v) for v in frame[col]]
+        frame[f"{col}_txt"] = [formats.value(col, v) for v in frame[col]]
     tooltip = {"grid_name": t("grid_name"), "community": t("community"), "grid_head": t("grid_head")}
     tooltip |= {f"{col}_txt": t(col) for col in shown}
     m = base_map(shapes_.total_bounds, height)
     choropleth(m, gpd.GeoDataFrame(frame, geometry="geometry", crs=shapes.WGS84), fill, tooltip)
     if heat_cells is not None and len(heat_cells):
         heat_layer(m, heat_cells)
-    fmt = "{:.1%}" if metric in RATE_METRICS else "{:.1f}"
+    fmt = "{:.1%}" if metric in formats.RATE_METRICS else "{:.1f}"
     return m, legend_html(t(metric), ranges, palette, fmt)
 
 

@@ -42,12 +42,16 @@ def mask_address(address: object) -> object:
 
 
 def mask_text(text: object) -> object:
-    """Phone and ID numbers (and any other long number) inside free text."""
+    """Phone and ID numbers (and any other long number) and house numbers inside free text.
+
+    A resident writes "我住幸福里3号楼2单元501室": the building, unit and room go too.
+    """
     if not isinstance(text, str):
         return text
     text = ID_NUMBER.sub(lambda m: _keep_ends(m.group(0), 3, 4), text)
     text = MOBILE.sub(lambda m: f"{m.group(1)}****{re.sub(r'[^0-9]', '', m.group(2))}", text)
-    return LONG_NUMBER.sub(lambda m: _keep_ends(m.group(0), 2, 2), text)
+    text = LONG_NUMBER.sub(lambda m: _keep_ends(m.group(0), 2, 2), text)
+    return HOUSE_NUMBER.sub("*", text)
 
 
 def _keep_ends(number: str, head: int, tail: int) -> str:

@@ -72,7 +72,7 @@ def case(cid: str, grid: int | None, reported: datetime, deadline: datetime, **k
 
 
 def case_rows() -> pd.DataFrame:
-    """Twelve cases; c02's description carries a phone number (masked for leaders)."""
+    """Twelve cases; c02's and c03's descriptions carry personal data (masked for leaders)."""
     rows = [
         case("c01", 1, ts(3, 1), ts(3, 4), resolved_at=ts(3, 2), level=1, rated_at=ts(3, 3), stars=5),
         case("c02", 1, ts(3, 2), ts(3, 5), resolved_at=ts(3, 6), level=2, rated_at=ts(3, 7), stars=2, reopened=True),
@@ -90,6 +90,7 @@ def case_rows() -> pd.DataFrame:
     ]  # fmt: skip
     frame = pd.DataFrame(rows)
     frame.loc[frame["case_id"] == "c02", "description"] = "c02 楼道漏水，联系电话13800001111"
+    frame.loc[frame["case_id"] == "c03", "description"] = "c03 住测试小区7号楼2单元301室，电话 139 1234 5678，楼道堆物"
     for col in ("handled_level", "satisfaction"):
         frame[col] = pd.array(frame[col], dtype="Int8")
     for col in ("lon", "lat"):

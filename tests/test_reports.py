@@ -98,13 +98,3 @@ def test_report_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None
     )  # fmt: skip
     assert bad.returncode == 2
     assert "没有这些社区" in bad.stderr
-
-
-def test_overview_offers_the_report_without_building_it(db_env: Path) -> None:
-    from gridpulse.ui import cache
-
-    at = apps.app("leader")
-    assert not at.exception
-    labels = [b.proto.label for b in at.get("download_button")]
-    assert "导出联席会议报告（Excel，个人信息已脱敏）" in labels
-    assert "export" not in set(cache.store().audit_log()["action"])  # built and audited only on click

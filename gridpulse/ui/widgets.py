@@ -5,19 +5,11 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from gridpulse import views
+from gridpulse import fonts, formats, reports, views
 from gridpulse.filters import Filters
 from gridpulse.scope import GRID_HEAD, LIAISON, SECRETARY
 from gridpulse.strings import t
 from gridpulse.ui import cache, session
-
-
-def fmt_rate(value: float | None, digits: int = 1) -> str:
-    return t("no_data") if value is None or pd.isna(value) else f"{value * 100:.{digits}f}%"
-
-
-def fmt_count(value: float | None) -> str:
-    return t("no_data") if value is None or pd.isna(value) else f"{int(value):,}"
 
 
 def scope_line(f: Filters) -> None:
@@ -45,18 +37,12 @@ def kpi_cards(kpis: list[views.Kpi], columns: int = 4) -> None:
     """KPI cards; rates show their change in percentage points."""
     cols = st.columns(columns)
     for i, k in enumerate(kpis):
-        if k.is_rate:
-            value = fmt_rate(k.value)
-            delta = None if k.delta is None else f"{k.delta * 100:+.1f} 个百分点"
-        else:
-            value = fmt_count(k.value)
-            delta = None if k.delta is None else f"{k.delta:+,.0f}"
-        worse_when_up = k.key in ("backlog", "overdue", "unassigned")
+        value, delta = formats.kpi(k.key, k.value, k.delta, k.is_rate)
         cols[i % columns].metric(
             t(f"kpi_{k.key}"),
             value,
             delta,
-            delta_color="inverse" if worse_when_up else "normal",
+            delta_color="inverse" if k.key in formats.WORSE_WHEN_UP else "normal",
             help=t(f"kpi_help_{k.key}"),
             border=True,
         )
@@ -70,7 +56,7 @@ def street_comparison(mine: dict[str, float | None], street: dict[str, float | N
         diff = None if mine.get(key) is None or street[key] is None else mine[key] - street[key]
         col.metric(
             f"{t(key)}：{t('mine')} / {t('street')}",
-            f"{fmt_rate(mine.get(key))} / {fmt_rate(street[key])}",
+            f"{formats.rate(mine.get(key))} / {formats.rate(street[key])}",
             None if diff is None else f"{diff * 100:+.1f} 个百分点",
             border=True,
         )
@@ -123,3 +109,28 @@ def ranking(perf: pd.DataFrame, rows: int | None = None) -> None:
             for c in ("resolution_rate", "resolution_lower_bound")
         },
     )
+
+
+def report_downloads(f: Filters) -> None:
+    """Excel, PDF and PPTX reports of the filtered figures; each is built when its button is clicked."""
+    area = " ".join([cache.view(views.filter_options).street_name, *f.communities])
+    with st.expander(t("report_section")):
+        metric = st.selectbox(
+            t("report_map_metric"), reports.MAP_METRICS, format_func=t, key="report_map_metric"
+        )
+        try:
+            fonts.cjk_font()
+            formats_ = list(reports.FORMATS)
+        except fonts.FontMissingError as err:
+            st.warning(t("report_font_missing", error=err))
+            formats_ = ["xlsx"]
+        for fmt, col in zip(formats_, st.columns(len(reports.FORMATS)), strict=False):
+            build = cache.deferred(reports.render_for, f, cache.as_of(), area, fmt, metric)
+            col.download_button(
+                t("report_download", fmt=t(f"report_fmt_{fmt}")),
+                session.audited_export(build, f"report {fmt} {area} {f.start}..{f.end}"),
+                file_name=reports.file_name(area, f.start, f.end, fmt),
+                mime=reports.MIME[fmt],
+                key=f"report_{fmt}",
+                width="stretch",
+            )

@@ -1,0 +1,138 @@
+"""Static charts and maps for reports, drawn on the server with matplotlib (no browser, no internet).
+
+Each function takes the same frames the pages draw from and returns a PNG. Colours and
+classes of the grid map are those of the interactive map (``maps.classify``).
+"""
+
+from __future__ import annotations
+
+import io
+import math
+
+import geopandas as gpd
+import pandas as pd
+from matplotlib import patheffects
+from matplotlib.figure import Figure
+from matplotlib.patches import Patch
+
+from gridpulse import fonts, formats, maps
+from gridpulse.strings import t
+
+DPI = 200
+ACCENT = "#c0392b"
+SERIES_COLOURS = {"reported": "#2166ac", "resolved": ACCENT}
+# Grid labels only while they stay readable.
+MAX_LABELLED_GRIDS = 80
+HALO = [patheffects.withStroke(linewidth=1.6, foreground="white")]
+
+
+def _figure(width_in: float, height_in: float) -> Figure:
+    return Figure(figsize=(width_in, height_in), dpi=DPI, layout="constrained")
+
+
+def _png(fig: Figure) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=DPI, facecolor="white", bbox_inches="tight", pad_inches=0.05)
+    return buf.getvalue()
+
+
+def _style() -> dict[str, object]:
+    return {"font.family": fonts.matplotlib_families(), "font.size": 9, "axes.spines.top": False,
+            "axes.spines.right": False, "axes.unicode_minus": False}  # fmt: skip
+
+
+def grid_map(
+    shapes_: gpd.GeoDataFrame, perf: pd.DataFrame, metric: str, size: tuple[float, float] = (7.5, 5.6)
+) -> bytes:
+    """Grids coloured by ``metric`` (the interactive map's classes), community borders, a legend."""
+    import matplotlib as mpl
+
+    frame = shapes_[["grid_code", "community", "geometry"]].merge(
+        perf.drop(columns=["community"], errors="ignore"), on="grid_code", how="left"
+    )
+    frame = gpd.GeoDataFrame(frame, geometry="geometry", crs=shapes_.crs)
+    fill, ranges, palette = maps.classify(frame[metric], maps.HIGHER_IS_BETTER[metric])
+    with mpl.rc_context(_style()):
+        fig = _figure(*size)
+        ax = fig.subplots()
+        frame.plot(ax=ax, color=fill, edgecolor="#666666", linewidth=0.4)
+        communities = frame.dissolve(by="community")
+        communities.boundary.plot(ax=ax, color="#222222", linewidth=1.4)
+        if len(frame) <= MAX_LABELLED_GRIDS:
+            for geom, v in zip(frame.geometry, frame[metric], strict=True):
+                p = geom.representative_point()
+                ax.annotate(formats.value(metric, v), (p.x, p.y), ha="center", va="center", fontsize=5.5,
+                            color="#111111", path_effects=HALO)  # fmt: skip
+        for name, geom in zip(communities.index, communities.geometry, strict=True):
+            p = geom.representative_point()
+            ax.annotate(name, (p.x, p.y), xytext=(0, 9), textcoords="offset points", ha="center", fontsize=8,
+                        fontweight="bold", color="#111111",
+                        bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "none", "alpha": 0.7})  # fmt: skip
+        _, miny, _, maxy = frame.total_bounds
+        ax.set_aspect(1 / math.cos(math.radians((miny + maxy) / 2)))  # metres look square
+        ax.set_axis_off()
+        fmt = "{:.1%}" if metric in formats.RATE_METRICS else "{:.1f}"
+        handles = [
+            Patch(facecolor=c, edgecolor="#666666", label=f"{fmt.format(lo)} – {fmt.format(hi)}")
+            for (lo, hi), c in zip(ranges, palette, strict=True)
+        ]
+        handles.append(Patch(facecolor=maps.NO_DATA_COLOUR, edgecolor="#666666", label=t("legend_no_data")))
+        ax.legend(handles=handles, title=t(metric), loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False,
+                  fontsize=8, title_fontsize=9)  # fmt: skip
+        return _png(fig)
+
+
+def trend_chart(trend: pd.DataFrame, size: tuple[float, float] = (6.0, 3.4)) -> bytes:
+    """Cases reported and resolved per month (``views.monthly_trend``)."""
+    import matplotlib as mpl
+
+    with mpl.rc_context(_style()):
+        fig = _figure(*size)
+        ax = fig.subplots()
+        for series, rows in trend.groupby("series", sort=False):
+            months = pd.to_datetime(rows["month"])
+            ax.plot(months, rows["count"], marker="o", markersize=3, color=SERIES_COLOURS.get(str(series)),
+                    label=t(str(series)))  # fmt: skip
+        ax.set_ylabel(t("trend_count"))
+        ax.set_ylim(bottom=0)
+        ax.xaxis.set_major_locator(mpl.dates.MonthLocator(interval=max(1, trend["month"].nunique() // 8)))
+        ax.xaxis.set_major_formatter(mpl.dates.DateFormatter("%Y-%m"))
+        ax.grid(axis="y", color="#dddddd", linewidth=0.6)
+        ax.legend(frameon=False, loc="lower left", ncols=2)
+        return _png(fig)
+
+
+def category_chart(cats: pd.DataFrame, size: tuple[float, float] = (6.0, 3.4)) -> bytes:
+    """Most frequent categories (``views.top_categories``), largest on top, counts written on bars."""
+    import matplotlib as mpl
+
+    with mpl.rc_context(_style()):
+        fig = _figure(*size)
+        ax = fig.subplots()
+        rows = cats.iloc[::-1]
+        bars = ax.barh(rows["category"], rows["cases"], color=ACCENT)
+        ax.bar_label(bars, labels=[formats.count(v) for v in rows["cases"]], padding=2, fontsize=7)
+        ax.set_xlabel(t("cases_count"))
+        ax.margins(x=0.12)
+        return _png(fig)
+
+
+def level_chart(levels: pd.DataFrame, size: tuple[float, float] = (6.0, 3.4)) -> bytes:
+    """Three-level linkage shares per community, 100 % stacked bars (``reports.level_table``)."""
+    import matplotlib as mpl
+
+    with mpl.rc_context(_style()):
+        fig = _figure(*size)
+        ax = fig.subplots()
+        rows = levels.iloc[::-1]
+        left = pd.Series(0.0, index=rows.index)
+        for lv, colour in zip((1, 2, 3), maps.LEVEL_SHARE_COLOURS, strict=True):
+            share = rows[f"level{lv}_share"].fillna(0.0)
+            bars = ax.barh(rows["community"], share, left=left, color=colour, label=t(f"level_{lv}") + "解决")
+            ax.bar_label(bars, labels=[formats.rate(v, 0) if v >= 0.06 else "" for v in share],
+                         label_type="center", fontsize=7)  # fmt: skip
+            left += share
+        ax.set_xlim(0, 1)
+        ax.xaxis.set_major_formatter(mpl.ticker.PercentFormatter(1.0))
+        ax.legend(frameon=False, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncols=3)
+        return _png(fig)

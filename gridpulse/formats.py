@@ -1,0 +1,45 @@
+"""How a figure is written, the same on a page, on the projector and in a report."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from gridpulse.strings import t
+
+RATE_METRICS = {
+    "resolution_rate", "resolution_lower_bound", "on_time_rate", "self_resolved_share",
+    "satisfaction", "rework_rate", "level1_share", "level2_share", "level3_share",
+}  # fmt: skip
+ONE_DECIMAL = {"cases_per_100", "median_hours"}
+# KPIs where a rise is bad news (shown in red, not green).
+WORSE_WHEN_UP = {"backlog", "overdue", "unassigned"}
+
+
+def missing(value: object) -> bool:
+    return value is None or (not isinstance(value, str) and pd.isna(value))
+
+
+def rate(value: float | None, digits: int = 1) -> str:
+    return t("no_data") if missing(value) else f"{value * 100:.{digits}f}%"
+
+
+def count(value: float | None) -> str:
+    return t("no_data") if missing(value) else f"{int(value):,}"
+
+
+def value(metric: str, v: float | None) -> str:
+    """One figure of a grid or the street, by the metric's kind."""
+    if missing(v):
+        return t("no_data")
+    if metric in RATE_METRICS:
+        return rate(v)
+    if metric in ONE_DECIMAL:
+        return f"{v:.1f}"
+    return count(v)
+
+
+def kpi(key: str, v: float | None, delta: float | None, is_rate: bool) -> tuple[str, str | None]:
+    """A KPI's value and its change against the previous period (rates in percentage points)."""
+    if is_rate:
+        return rate(v), None if delta is None else f"{delta * 100:+.1f} 个百分点"
+    return count(v), None if delta is None else f"{delta:+,.0f}"
