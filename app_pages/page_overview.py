@@ -12,13 +12,13 @@ st.title(t("nav_overview"))
 widgets.scope_line(f)
 kpis = cache.view(views.overview_kpis, f, cache.as_of())
 widgets.kpi_cards(kpis)
-widgets.report_downloads(f)
 before = f.previous()
 st.caption(t("vs_previous", start=before.start, end=before.end))
 scope = session.current_scope()
 if not scope.whole_street:
     mine = {k.key: k.value for k in kpis}
     widgets.street_comparison(mine, cache.unscoped(views.street_average, f, cache.as_of()))
+widgets.report_downloads(f)
 if not kpis[0].value:
     st.info(t("empty"))
     st.stop()

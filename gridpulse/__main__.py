@@ -99,7 +99,7 @@ def _bench(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from gridpulse import fonts, reports
+    from gridpulse import fonts, reports, views
 
     try:
         start, end = reports.parse_period(args.period)
@@ -111,10 +111,9 @@ def _report(args: argparse.Namespace) -> int:
         unknown = set(communities) - set(store.communities(Scope.street()))
         if unknown:
             raise auth.AuthError(f"没有这些社区：{'、'.join(sorted(unknown))}。")
-        street = store.meta().get("street_name", "街道")
-        area = " ".join([street, *communities])
-        req = reports.ReportRequest(Scope.street(), Filters(start, end, communities), store.as_of(), area)
-        out = Path(args.out) if args.out else Path(reports.file_name(area, start, end, args.format))
+        f = Filters(start, end, communities)
+        req = reports.ReportRequest(Scope.street(), f, store.as_of(), views.area_name(store, Scope.street(), f))
+        out = Path(args.out) if args.out else Path(reports.file_name(req.area, start, end, args.format))
         try:
             data = reports.render(store, req, args.format, args.map_metric)
         except (ValueError, fonts.FontMissingError) as err:

@@ -163,6 +163,8 @@ def _kpi_page(pdf: _Pdf, doc: Document) -> None:
         pdf.cell(w, 6, t("report_delta", delta=delta) if delta else t("report_no_delta"), align="C")
         pdf.set_text_color(0, 0, 0)
     pdf.set_y(top + 2 * (h + gap) + 2)
+    if doc.empty:
+        pdf.note(t("empty"), size=12)
     pdf.note(doc.kpi_note)
     pdf.ln(2)
     pdf.note("\n".join(kpi_definitions()), size=8)

@@ -119,7 +119,7 @@ class _Deck:
             change = t("report_delta", delta=delta) if delta else t("report_no_delta")
             self.text(s, change, x, y + Inches(1.2), w, Inches(0.35), 12, GREY, PP_ALIGN.CENTER)
         top = BODY_TOP + 2 * (h + gap)
-        notes = [self.doc.kpi_note, *kpi_definitions()]
+        notes = [*([t("empty")] if self.doc.empty else []), self.doc.kpi_note, *kpi_definitions()]
         self.text(s, "\n".join(notes), MARGIN, top, WIDTH - 2 * MARGIN, Inches(1.9), 9.5, GREY)
 
     def text(self, s: Slide, text: str, x: float, y: float, w: float, h: float, size: float,

@@ -189,6 +189,7 @@ class Document:
     levels: pd.DataFrame  # three-level linkage shares per community and for the area
     overdue: pd.DataFrame  # the oldest overdue cases, masked, no contact columns
     overdue_total: int
+    empty: bool  # no case reported in the period and area
     images: dict[str, bytes] = field(default_factory=dict)  # map, trend, categories, levels
 
 
@@ -254,6 +255,7 @@ def document(store: Store, req: ReportRequest, map_metric: str = DEFAULT_MAP_MET
         levels=level_text,
         overdue=overdue,
         overdue_total=int(overdue_kpi),
+        empty=not kpis[0].value,
     )
     shapes_ = views.grid_shapes(store, scope, f)
     doc.images["map"] = figures.grid_map(shapes_, perf, map_metric)

@@ -14,7 +14,7 @@ from geo import shapes
 from gridpulse import auth, config, exports, metrics
 from gridpulse.db import Store
 from gridpulse.filters import Filters
-from gridpulse.scope import Scope
+from gridpulse.scope import GRID_HEAD, LIAISON, SECRETARY, Scope
 from gridpulse.strings import label, t
 
 KPI_KEYS = [
@@ -183,6 +183,29 @@ def filter_options(store: Store, scope: Scope) -> FilterOptions:
         first_day=span[0] if span else None,
         last_day=span[1] if span else None,
     )
+
+
+def area_name(store: Store, scope: Scope, f: Filters) -> str:
+    """What a report covers, for its title and file name: 凤鸣街道, 凤鸣街道 凤鸣社区, 凤鸣街道 第1网格、第2网格…
+
+    Built from the filters and the user's scope, so a grid head's report never says "the street".
+    """
+    opts = filter_options(store, scope)
+    names = {code: name for code, name, _ in opts.grids}
+    grids = f.grids or (scope.grids if scope.role == GRID_HEAD else ())
+    communities = f.communities or (scope.communities if scope.role == SECRETARY else ())
+    parts = [opts.street_name or t("whole_street")]
+    if grids:
+        parts.append(_few([names.get(g, g) for g in grids], "个网格"))
+    elif communities:
+        parts.append(_few(list(communities), "个社区"))
+    if scope.role == LIAISON and scope.department:
+        parts.append(scope.department)
+    return " ".join(parts)
+
+
+def _few(names: list[str], unit: str, most: int = 3) -> str:
+    return "、".join(names) if len(names) <= most else f"{names[0]}等{len(names)}{unit}"
 
 
 def labelled_cases(cases: pd.DataFrame) -> pd.DataFrame:

@@ -173,3 +173,29 @@ def test_meeting_mode_on_a_projector(browser_page) -> None:
     page.screenshot(path=str(ARTIFACTS / "meeting-1920x1080.png"))
     assert "13912345678" not in page.inner_text("body")
     assert outside == []
+
+
+def test_leader_downloads_the_three_reports(browser_page) -> None:
+    from openpyxl import load_workbook
+    from pptx import Presentation
+    from pypdf import PdfReader
+
+    page, outside = browser_page
+    page.set_viewport_size({"width": 1440, "height": 1000})
+    _open(page, "总览")
+    page.get_by_text("导出联席会议报告（个人信息已脱敏）").click()
+    ARTIFACTS.mkdir(exist_ok=True)
+    saved = {}
+    for fmt, label in (("xlsx", "下载 Excel 报告"), ("pdf", "下载 PDF 报告"), ("pptx", "下载 PPT 报告")):
+        with page.expect_download(timeout=120_000) as info:
+            page.get_by_role("button", name=label).click()
+        download = info.value
+        assert download.suggested_filename.startswith("测试街道_")
+        assert download.suggested_filename.endswith(f"_网格治理报告.{fmt}")
+        saved[fmt] = ARTIFACTS / f"report.{fmt}"
+        download.save_as(saved[fmt])
+    page.screenshot(path=str(ARTIFACTS / "overview-reports.png"), full_page=True)
+    assert load_workbook(saved["xlsx"]).sheetnames[1] == "总体指标"
+    assert PdfReader(saved["pdf"]).metadata.title == "测试街道 网格治理报告"
+    assert len(Presentation(str(saved["pptx"])).slides) >= 8
+    assert outside == []

@@ -255,3 +255,27 @@ def test_overview_offers_three_reports_without_building_them(db_env: Path) -> No
     assert labels == ["下载 Excel 报告", "下载 PDF 报告", "下载 PPT 报告"]
     assert at.selectbox(key="report_map_metric").value == "resolution_rate"
     assert "export" not in set(cache.store().audit_log()["action"])  # built and audited only on click
+
+
+def test_a_report_names_and_holds_only_the_users_area(store: Store, tmp_path: Path) -> None:
+    from datetime import date
+
+    from gridpulse.filters import Filters
+
+    head = Scope("grid_head", grids=(fixtures.code(1), fixtures.code(2)))
+    assert views.area_name(store, head, MARCH) == "测试街道 第1网格、第2网格"
+    assert views.area_name(store, Scope("community_secretary", communities=("乙社区",)), MARCH) == "测试街道 乙社区"
+    assert views.area_name(store, Scope.street(), MARCH) == "测试街道"
+    assert views.area_name(store, Scope("department_liaison", department="区住建局"), MARCH) == "测试街道 区住建局"
+    many = Filters(MARCH.start, MARCH.end, grids=tuple(fixtures.code(n) for n in range(4, 10)))
+    assert views.area_name(store, Scope.street(), many) == "测试街道 第4网格等6个网格"
+    req = reports.ReportRequest(head, MARCH, AS_OF, views.area_name(store, head, MARCH))
+    text = pdftotext(reports.render(store, req, "pdf"), tmp_path, "-layout")
+    assert "第1网格" in text
+    assert "第2网格" in text
+    assert "第3网格" not in text
+    assert "乙社区" not in text
+    empty = reports.ReportRequest(Scope.street(), Filters(date(2020, 1, 1), date(2020, 1, 31)), AS_OF, "测试街道")
+    assert "当前筛选条件下没有诉求数据" in pdftotext(reports.render(store, empty, "pdf"), tmp_path)
+    deck = Presentation(io.BytesIO(reports.render(store, empty, "pptx")))
+    assert any("没有诉求数据" in t for t in slide_texts(find_slide(deck, "总体指标")))

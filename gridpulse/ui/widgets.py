@@ -113,7 +113,7 @@ def ranking(perf: pd.DataFrame, rows: int | None = None) -> None:
 
 def report_downloads(f: Filters) -> None:
     """Excel, PDF and PPTX reports of the filtered figures; each is built when its button is clicked."""
-    area = " ".join([cache.view(views.filter_options).street_name, *f.communities])
+    area = cache.view(views.area_name, f)
     with st.expander(t("report_section")):
         metric = st.selectbox(
             t("report_map_metric"), reports.MAP_METRICS, format_func=t, key="report_map_metric"
