@@ -64,9 +64,11 @@ def _wait_healthy(url: str, proc: subprocess.Popen, deadline_s: float = 90) -> N
 
 
 @pytest.fixture(scope="module")
-def server(fixture_db: Path) -> Iterator[str]:
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    # Its own copy of the fixture street: log-ins and downloads here write to the audit log.
+    db = fixtures.build(tmp_path_factory.mktemp("browser") / "street.duckdb")
     port = _free_port()
-    env = {**os.environ, "GRIDPULSE_DB": str(fixture_db)}
+    env = {**os.environ, "GRIDPULSE_DB": str(db)}
     cmd = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
            "--server.address", "127.0.0.1", "--server.headless", "true"]  # fmt: skip
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
@@ -158,23 +160,6 @@ def test_every_page_renders_offline(browser_page, name: str) -> None:
     assert outside == []
 
 
-def test_meeting_mode_on_a_projector(browser_page) -> None:
-    page, outside = browser_page
-    page.set_viewport_size({"width": 1920, "height": 1080})
-    page.get_by_role("link", name="大屏模式").click()
-    page.wait_for_selector("h1:has-text('网格治理联席会议')", timeout=60_000)
-    page.frame_locator("iframe[title='streamlit_folium.st_folium']").locator("canvas.leaflet-heatmap-layer").wait_for(
-        state="attached", timeout=60_000
-    )
-    page.wait_for_selector("[data-testid=stStatusWidget]", state="detached", timeout=60_000)
-    assert not page.locator("[data-testid=stSidebar]").is_visible()  # no editing chrome on the projector
-    assert page.locator("[data-testid=stMetric]").count() == 8
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / "meeting-1920x1080.png"))
-    assert "13912345678" not in page.inner_text("body")
-    assert outside == []
-
-
 def test_leader_downloads_the_three_reports(browser_page) -> None:
     from openpyxl import load_workbook
     from pptx import Presentation
@@ -199,3 +184,21 @@ def test_leader_downloads_the_three_reports(browser_page) -> None:
     assert PdfReader(saved["pdf"]).metadata.title == "测试街道 网格治理报告"
     assert len(Presentation(str(saved["pptx"])).slides) >= 8
     assert outside == []
+
+
+def test_meeting_mode_on_a_projector(browser_page) -> None:  # last: the meeting page has no navigation back
+    page, outside = browser_page
+    page.set_viewport_size({"width": 1920, "height": 1080})
+    page.get_by_role("link", name="大屏模式").click()
+    page.wait_for_selector("h1:has-text('网格治理联席会议')", timeout=60_000)
+    page.frame_locator("iframe[title='streamlit_folium.st_folium']").locator("canvas.leaflet-heatmap-layer").wait_for(
+        state="attached", timeout=60_000
+    )
+    page.wait_for_selector("[data-testid=stStatusWidget]", state="detached", timeout=60_000)
+    assert not page.locator("[data-testid=stSidebar]").is_visible()  # no editing chrome on the projector
+    assert page.locator("[data-testid=stMetric]").count() == 8
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "meeting-1920x1080.png"))
+    assert "13912345678" not in page.inner_text("body")
+    assert outside == []
+
