@@ -40,6 +40,8 @@ def value(metric: str, v: float | None) -> str:
 
 def kpi(key: str, v: float | None, delta: float | None, is_rate: bool) -> tuple[str, str | None]:
     """A KPI's value and its change against the previous period (rates in percentage points)."""
-    if is_rate:
-        return rate(v), None if delta is None else f"{delta * 100:+.1f} 个百分点"
-    return count(v), None if delta is None else f"{delta:+,.0f}"
+    if delta is None:
+        return (rate(v) if is_rate else count(v)), None
+    if is_rate:  # + 0.0 turns a rounded -0.0 into 0.0: no "-0.0 个百分点"
+        return rate(v), f"{round(delta * 100, 1) + 0.0:+.1f} 个百分点"
+    return count(v), f"{round(delta) + 0:+,.0f}"

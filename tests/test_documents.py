@@ -279,3 +279,12 @@ def test_a_report_names_and_holds_only_the_users_area(store: Store, tmp_path: Pa
     assert "当前筛选条件下没有诉求数据" in pdftotext(reports.render(store, empty, "pdf"), tmp_path)
     deck = Presentation(io.BytesIO(reports.render(store, empty, "pptx")))
     assert any("没有诉求数据" in t for t in slide_texts(find_slide(deck, "总体指标")))
+
+
+def test_kpi_changes_are_written_without_a_negative_zero() -> None:
+    from gridpulse import formats
+
+    assert formats.kpi("resolution_rate", 0.992, -0.0001, True) == ("99.2%", "+0.0 个百分点")
+    assert formats.kpi("resolution_rate", 0.8, -0.2, True) == ("80.0%", "-20.0 个百分点")
+    assert formats.kpi("cases", 3922, 112, False) == ("3,922", "+112")
+    assert formats.kpi("satisfaction", None, None, True) == ("—", None)
