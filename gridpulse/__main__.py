@@ -12,7 +12,7 @@ from pathlib import Path
 
 import duckdb
 
-from gridpulse import auth, config, demo
+from gridpulse import auth, config, db, demo, exports
 from gridpulse.db import Store
 from gridpulse.filters import Filters
 from gridpulse.scope import ROLES, Scope
@@ -126,6 +126,67 @@ def _report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _import(args: argparse.Namespace) -> int:
+    from gridpulse.ingest import grids, mapping, run
+    from gridpulse.ingest.sources import ImportFileError
+
+    path = Path(args.db) if args.db else config.db_path()
+    try:
+        if not path.exists():
+            if not args.street:
+                raise ImportFileError(f"数据库 {path} 不存在：新建时请加 --street 街道名称。")
+            db.create_empty(path, args.street)
+        store = _open_store(args)
+    except ImportFileError as err:
+        raise auth.AuthError(str(err)) from err
+    try:
+        if store.is_demo():
+            raise auth.AuthError(
+                f"{path} 是演示数据库，不接收真实数据：请用 --db data/街道名.duckdb --street 街道名 新建一个数据库。"
+            )
+        spec = mapping.load(Path(args.mapping)) if args.mapping else mapping.MappingSpec(kind=args.kind)
+        maps = mapping.parse_map_flags(args.map or [])
+        last = [0.0]
+
+        def progress(done: int) -> None:
+            if time.monotonic() - last[0] > 1:
+                last[0] = time.monotonic()
+                print(f"  已读取 {done:,} 行…", file=sys.stderr, flush=True)
+
+        if args.kind == "grids":
+            maps = {**spec.columns, **maps}
+            summary = grids.import_grids(store, Path(args.file), crs=args.crs or spec.crs, maps=maps, username="cli")
+        else:
+            summary = run.import_file(store, args.kind, Path(args.file), crs=args.crs, maps=maps, spec=spec,
+                                      sheet=args.sheet, username="cli", progress=progress)  # fmt: skip
+        if args.save_mapping:
+            spec.columns = {**spec.columns, **summary.columns}
+            spec.crs = args.crs or spec.crs
+            spec.save(Path(args.save_mapping))
+    except ImportFileError as err:
+        raise auth.AuthError(f"导入失败，数据库未改动：{err}") from err
+    finally:
+        store.close()
+    print("\n".join(summary.lines()))
+    if summary.record.get("rejected"):
+        print(f"拒收的行：python -m gridpulse rejects --import-id {summary.record['import_id']} --out 拒收.csv")
+    return 0
+
+
+def _rejects(args: argparse.Namespace) -> int:
+    store = _open_store(args)
+    try:
+        rows = store.import_rejects(args.import_id)
+    finally:
+        store.close()
+    if args.out:
+        Path(args.out).write_bytes(exports.to_csv(rows))
+        print(f"已写出 {len(rows)} 行拒收记录到 {args.out}")
+    else:
+        print(rows.to_string(index=False, max_colwidth=60) if len(rows) else "没有拒收的行。")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m gridpulse", description="GridPulse 网格治理驾驶舱")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -167,6 +228,24 @@ def main(argv: list[str] | None = None) -> int:
     )
     r.add_argument("--db", help="数据库路径")
     r.set_defaults(func=_report)
+    i = sub.add_parser("import", help="导入真实数据：诉求（cases）、网格边界（grids）、服务阵地（resources）")
+    i.add_argument("kind", choices=["cases", "grids", "resources"])
+    i.add_argument("file", help="CSV（UTF-8/GBK）、XLSX、Open311 JSON；网格：GeoJSON、Shapefile（.zip）、KML")
+    i.add_argument("--db", help="数据库路径（默认 GRIDPULSE_DB 或 data/gridpulse.duckdb）")
+    i.add_argument("--street", help="新建数据库时的街道名称")
+    i.add_argument("--crs", help="坐标系：wgs84（默认）、cgcs2000、gcj02（高德/腾讯）、bd09（百度）或 EPSG:4547 等")
+    i.add_argument(
+        "--map", action="append", metavar="目标列=文件列", help="指定列对应，如 --map case_id=流水号（可重复）"
+    )
+    i.add_argument("--mapping", help="映射文件（JSON）：列对应、状态与类别对照、坐标系")
+    i.add_argument("--save-mapping", help="把本次用到的列对应存为映射文件，下月导入可复用")
+    i.add_argument("--sheet", help="XLSX 的工作表名（默认第一张）")
+    i.set_defaults(func=_import)
+    rj = sub.add_parser("rejects", help="列出某次导入拒收的行及原因")
+    rj.add_argument("--import-id", type=int, help="导入编号（默认最近一次）")
+    rj.add_argument("--out", help="写成 CSV 文件")
+    rj.add_argument("--db", help="数据库路径")
+    rj.set_defaults(func=_rejects)
     args = parser.parse_args(argv)
     if args.func is _users and args.action != "list" and not args.username:
         parser.error("请给出用户名")

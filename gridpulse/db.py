@@ -5,10 +5,11 @@ Pages never import duckdb. Every value from outside reaches SQL as a bound param
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ import pandas as pd
 from gridpulse import config, privacy
 from gridpulse.filters import Filters, case_conditions, grid_conditions
 from gridpulse.scope import Scope, scope_case_conditions, scope_grid_conditions
+from gridpulse.strings import t
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (
@@ -54,7 +56,8 @@ CREATE TABLE IF NOT EXISTS cases (
     reopened BOOLEAN DEFAULT FALSE,
     reporter_name VARCHAR,             -- personal data: masked for roles that do not need it
     reporter_phone VARCHAR,
-    address VARCHAR
+    address VARCHAR,
+    placement VARCHAR                  -- how grid_code was found: point | name (no coordinates) | NULL
 );
 CREATE TABLE IF NOT EXISTS resources (
     resource_id VARCHAR PRIMARY KEY,
@@ -85,6 +88,29 @@ CREATE TABLE IF NOT EXISTS audit (
     action VARCHAR NOT NULL,           -- login, login_failed, login_locked, logout, export, import, user_*
     scope VARCHAR,
     detail VARCHAR
+);
+CREATE SEQUENCE IF NOT EXISTS import_ids START 1;
+CREATE TABLE IF NOT EXISTS imports (
+    import_id BIGINT PRIMARY KEY,
+    ts TIMESTAMP NOT NULL,
+    username VARCHAR,
+    kind VARCHAR NOT NULL,             -- cases | resources | grids
+    file_name VARCHAR NOT NULL,
+    format VARCHAR,
+    encoding VARCHAR,
+    rows_read BIGINT,
+    inserted BIGINT,
+    updated BIGINT,
+    unchanged BIGINT,
+    rejected BIGINT,
+    warnings VARCHAR                   -- JSON: warning text -> rows
+);
+CREATE TABLE IF NOT EXISTS import_rejects (
+    import_id BIGINT NOT NULL,
+    file_name VARCHAR NOT NULL,
+    row_number BIGINT,                 -- as in a spreadsheet: the header is row 1
+    raw VARCHAR,                       -- the row as read, JSON
+    reasons VARCHAR NOT NULL
 );
 """
 
@@ -123,7 +149,7 @@ def write_street(
             ("resources", resources, RESOURCE_COLUMNS),
         ):
             con.register("incoming", frame[cols])
-            con.execute(f"INSERT INTO {table} SELECT * FROM incoming")
+            con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM incoming")
             con.unregister("incoming")
         con.executemany("INSERT INTO meta VALUES (?, ?)", [[k, str(v)] for k, v in meta.items()])
         for user in users or ():
@@ -132,6 +158,18 @@ def write_street(
     finally:
         con.close()
     os.replace(tmp, path)
+
+
+def create_empty(path: Path, street_name: str) -> None:
+    """A new database for a real street: the schema and its name, no data yet."""
+    empty = {
+        "grids": pd.DataFrame(columns=GRID_COLUMNS),
+        "cases": pd.DataFrame(columns=CASE_COLUMNS),
+        "resources": pd.DataFrame(columns=RESOURCE_COLUMNS),
+    }
+    write_street(
+        path, empty["grids"], empty["cases"], empty["resources"], {"street_name": street_name, "source": "import"}
+    )
 
 
 _USER_INSERT = """
@@ -178,7 +216,7 @@ class Store:
         self._lock = threading.Lock()
 
     def _migrate(self) -> None:
-        for col in ("reporter_name", "reporter_phone", "address"):
+        for col in ("reporter_name", "reporter_phone", "address", "placement"):
             self._con.execute(f"ALTER TABLE cases ADD COLUMN IF NOT EXISTS {col} VARCHAR")
 
     def close(self) -> None:
@@ -511,3 +549,184 @@ class Store:
 
     def audit_log(self, limit: int = 500) -> pd.DataFrame:
         return self._df("SELECT * FROM audit ORDER BY ts DESC LIMIT $n", {"n": limit})
+
+    # ---- imports (gridpulse.ingest) ---------------------------------------
+
+    def import_rows(
+        self,
+        kind: str,
+        batches: Iterable[tuple[pd.DataFrame, pd.DataFrame]],
+        columns: list[str],
+        info: Mapping[str, Any],
+        warnings: Mapping[str, int] | None = None,
+    ) -> dict[str, Any]:
+        """Upsert rows into ``cases`` or ``resources`` in one transaction; rejects kept with reasons.
+
+        ``batches`` yields (rows with ``row_number``, rejects); ``columns`` are the columns the
+        file provides: an existing row is updated in those only, so a later export without,
+        say, ratings does not erase them. Within the file the last row of an id wins, the
+        earlier ones are rejected. Any error rolls everything back.
+        """
+        table, key = IMPORT_TABLES[kind]
+        cur = self._con.cursor()
+        try:
+            cur.begin()
+            cur.execute(f"CREATE OR REPLACE TEMP TABLE stage AS SELECT 0::BIGINT AS row_number, * FROM {table} LIMIT 0")
+            cur.execute("CREATE OR REPLACE TEMP TABLE stage_rejects (row_number BIGINT, raw VARCHAR, reasons VARCHAR)")
+            for rows, rejects in batches:
+                if len(rows):
+                    cur.register("incoming", rows)
+                    cur.execute("INSERT INTO stage BY NAME SELECT * FROM incoming")
+                    cur.unregister("incoming")
+                if len(rejects):
+                    cur.register("incoming", rejects)
+                    cur.execute("INSERT INTO stage_rejects BY NAME SELECT * FROM incoming")
+                    cur.unregister("incoming")
+            cur.execute(f"""
+                CREATE OR REPLACE TEMP TABLE stage_last AS
+                SELECT {key}, max(row_number) AS keep FROM stage GROUP BY {key} HAVING count(*) > 1""")
+            cur.execute(f"""
+                INSERT INTO stage_rejects
+                SELECT s.row_number, to_json(s)::VARCHAR, replace($reason, '{{row}}', l.keep::VARCHAR)
+                FROM stage s JOIN stage_last l USING ({key}) WHERE s.row_number < l.keep""",
+                {"reason": t("rej_duplicate_id", row="{row}")})  # fmt: skip
+            cur.execute(
+                f"DELETE FROM stage WHERE row_number < (SELECT keep FROM stage_last l WHERE l.{key} = stage.{key})"
+            )
+            changed = " OR ".join(f"t.{c} IS DISTINCT FROM s.{c}" for c in columns if c != key) or "FALSE"
+            counts = cur.execute(f"""
+                SELECT count(*) FILTER (WHERE t.{key} IS NULL),
+                       count(*) FILTER (WHERE t.{key} IS NOT NULL AND ({changed})),
+                       count(*) FILTER (WHERE t.{key} IS NOT NULL AND NOT ({changed}))
+                FROM stage s LEFT JOIN {table} t USING ({key})""").fetchone()
+            inserted, updated, unchanged = (int(v) for v in counts)
+            cur.execute(f"""
+                INSERT INTO {table} BY NAME
+                SELECT * EXCLUDE (row_number) FROM stage s
+                WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE t.{key} = s.{key})""")
+            assignments = ", ".join(f"{c} = s.{c}" for c in columns if c != key)
+            if assignments and updated:
+                cur.execute(f"""
+                    UPDATE {table} t SET {assignments} FROM stage s
+                    WHERE t.{key} = s.{key} AND ({changed})""")
+            rejected = int(cur.execute("SELECT count(*) FROM stage_rejects").fetchone()[0])
+            import_id = int(cur.execute("SELECT nextval('import_ids')").fetchone()[0])
+            record = {
+                **info, "import_id": import_id, "kind": kind, "inserted": inserted, "updated": updated,
+                "unchanged": unchanged, "rejected": rejected, "rows_read": inserted + updated + unchanged + rejected,
+                "warnings": json.dumps(dict(warnings or {}), ensure_ascii=False),
+            }  # fmt: skip
+            cur.execute(_IMPORT_INSERT, {k: record[k] for k in _IMPORT_FIELDS})
+            cur.execute(
+                "INSERT INTO import_rejects SELECT $id, $file, row_number, raw, reasons FROM stage_rejects",
+                {"id": import_id, "file": info["file_name"]},
+            )
+            cur.execute(
+                "INSERT INTO audit VALUES ($ts, $u, 'import', '全街道', $d)",
+                {"ts": info["ts"], "u": info.get("username"), "d": f"{kind} {info['file_name']} #{import_id}"},
+            )
+            cur.commit()
+        except BaseException:
+            cur.rollback()
+            raise
+        finally:
+            cur.close()
+        self._exec("CHECKPOINT")  # the file changes, so the app's caches (keyed by its mtime) refresh
+        return record
+
+    def replace_grids(
+        self,
+        grids: pd.DataFrame,
+        rejects: pd.DataFrame,
+        info: Mapping[str, Any],
+        assign: Callable[[Any, Any], Any],
+        chunk: int = 500_000,
+    ) -> dict[str, Any]:
+        """A new grid layer in place of the old, every case and resource joined to it again, atomically.
+
+        ``assign(lon, lat)`` gives the new grid code of each point. A case placed by name keeps
+        its grid if the new layer still has that code.
+        """
+        cur = self._con.cursor()
+        try:
+            cur.begin()
+            old = int(cur.execute("SELECT count(*) FROM grids").fetchone()[0])
+            existing = set(cur.execute("SELECT grid_code FROM grids").df()["grid_code"])
+            cur.execute("DELETE FROM grids")
+            cur.register("incoming", grids[GRID_COLUMNS])
+            cur.execute("INSERT INTO grids BY NAME SELECT * FROM incoming")
+            cur.unregister("incoming")
+            moved = 0
+            for table, key in (("cases", "case_id"), ("resources", "resource_id")):
+                moved += self._rejoin(cur, table, key, assign, chunk)
+            cur.execute("""
+                UPDATE cases SET grid_code = NULL, placement = NULL
+                WHERE placement = 'name' AND grid_code NOT IN (SELECT grid_code FROM grids)""")
+            import_id = int(cur.execute("SELECT nextval('import_ids')").fetchone()[0])
+            new_codes = set(grids["grid_code"])
+            record = {
+                **info, "import_id": import_id, "kind": "grids", "rows_read": len(grids) + len(rejects),
+                "inserted": len(new_codes - existing), "updated": len(new_codes & existing),
+                "unchanged": 0, "rejected": len(rejects), "replaced": old, "rejoined": moved,
+            }  # fmt: skip
+            cur.execute(_IMPORT_INSERT, {k: record[k] for k in _IMPORT_FIELDS})
+            if len(rejects):
+                cur.register("incoming", rejects[["row_number", "raw", "reasons"]])
+                cur.execute(
+                    "INSERT INTO import_rejects SELECT $id, $file, row_number, raw, reasons FROM incoming",
+                    {"id": import_id, "file": info["file_name"]},
+                )
+                cur.unregister("incoming")
+            cur.execute(
+                "INSERT INTO audit VALUES ($ts, $u, 'import', '全街道', $d)",
+                {"ts": info["ts"], "u": info.get("username"), "d": f"grids {info['file_name']} #{import_id}"},
+            )
+            cur.commit()
+        except BaseException:
+            cur.rollback()
+            raise
+        finally:
+            cur.close()
+        self._exec("CHECKPOINT")
+        return record
+
+    @staticmethod
+    def _rejoin(cur: Any, table: str, key: str, assign: Callable[[Any, Any], Any], chunk: int) -> int:
+        """Join every located row of ``table`` to the current grids again; returns how many changed grid."""
+        extra = ", placement" if table == "cases" else ""
+        rows = cur.execute(f"SELECT {key}, lon, lat, grid_code{extra} FROM {table} WHERE lon IS NOT NULL").df()
+        moved = 0
+        for start in range(0, len(rows), chunk):
+            part = rows.iloc[start : start + chunk]
+            new = pd.DataFrame(
+                {key: part[key].to_numpy(), "grid_code": assign(part["lon"].to_numpy(), part["lat"].to_numpy())}
+            )
+            moved += int((new["grid_code"].to_numpy() != part["grid_code"].to_numpy()).sum())
+            cur.register("incoming", new)
+            placement = ", placement = CASE WHEN n.grid_code IS NULL THEN NULL ELSE 'point' END" if extra else ""
+            cur.execute(
+                f"UPDATE {table} t SET grid_code = n.grid_code{placement} FROM incoming n WHERE t.{key} = n.{key}"
+            )
+            cur.unregister("incoming")
+        return moved
+
+    def imports(self, limit: int = 50) -> pd.DataFrame:
+        return self._df("SELECT * FROM imports ORDER BY import_id DESC LIMIT $n", {"n": limit})
+
+    def import_rejects(self, import_id: int | None = None) -> pd.DataFrame:
+        """Rejected rows of one import (the latest when None), in file order."""
+        sql = """SELECT import_id, file_name, row_number, reasons, raw FROM import_rejects
+                 WHERE import_id = coalesce($id, (SELECT max(import_id) FROM imports))
+                 ORDER BY row_number"""
+        return self._df(sql, {"id": import_id})
+
+
+_IMPORT_FIELDS = ("import_id", "ts", "username", "kind", "file_name", "format", "encoding", "rows_read", "inserted",
+                  "updated", "unchanged", "rejected", "warnings")  # fmt: skip
+IMPORT_TABLES = {"cases": ("cases", "case_id"), "resources": ("resources", "resource_id")}
+_IMPORT_INSERT = """
+    INSERT INTO imports (import_id, ts, username, kind, file_name, format, encoding, rows_read, inserted, updated,
+                         unchanged, rejected, warnings)
+    VALUES ($import_id, $ts, $username, $kind, $file_name, $format, $encoding, $rows_read, $inserted, $updated,
+            $unchanged, $rejected, $warnings)
+"""

@@ -1,0 +1,305 @@
+"""Reading a file of rows, whatever its format and encoding, in bounded memory.
+
+The format is recognised from the content, never from the file name: XLSX (a zip with
+a workbook), Open311 GeoReport v2 JSON, or delimited text in UTF-8 (with or without
+BOM), UTF-16 (with BOM) or GB18030/GBK. Every data row keeps the number the user sees
+in a spreadsheet (the header is row 1), so a rejected row can be found again.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import json
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from gridpulse.strings import t
+
+CHUNK_ROWS = 50_000
+MAX_FIELD_CHARS = 32_767  # Excel's own limit for one cell: longer is not a real field
+SNIFF_BYTES = 64 * 1024
+DELIMITERS = ",\t;|"
+
+
+class ImportFileError(ValueError):
+    """The file as a whole cannot be imported; the message says, in Chinese, what to fix."""
+
+
+def _fail(key: str, **kwargs: object) -> ImportFileError:
+    return ImportFileError(t(key, **kwargs))
+
+
+@dataclass
+class Chunk:
+    """Up to ``CHUNK_ROWS`` rows: values by header, and each row's number in the file."""
+
+    frame: pd.DataFrame
+    row_numbers: list[int]
+    # Rows that could not be split into fields: (row number, raw text, reason).
+    unreadable: list[tuple[int, str, str]] = field(default_factory=list)
+
+
+@dataclass
+class Table:
+    path: Path
+    format: str  # csv | xlsx | open311
+    encoding: str | None
+    headers: list[str]
+    chunks: Iterator[Chunk]
+
+
+def open_table(path: Path, sheet: str | None = None, chunk_rows: int = CHUNK_ROWS) -> Table:
+    """Recognise ``path``'s format and encoding and read its header; rows come lazily."""
+    path = Path(path)
+    if not path.exists():
+        raise _fail("imp_not_found", path=path)
+    size = path.stat().st_size
+    if size == 0:
+        raise _fail("imp_empty_file", name=path.name)
+    with path.open("rb") as fh:
+        head = fh.read(SNIFF_BYTES)
+    if head.startswith(b"PK\x03\x04"):
+        return _xlsx(path, sheet, chunk_rows)
+    if head.startswith(b"\xd0\xcf\x11\xe0"):
+        raise _fail("imp_xls", name=path.name)
+    encoding = detect_encoding(path, head)
+    text_head = head.decode(encoding, errors="ignore").lstrip("\ufeff \r\n\t")
+    if text_head.startswith(("[", "{")):
+        return _open311(path, encoding)
+    return _csv(path, encoding, text_head, chunk_rows)
+
+
+def detect_encoding(path: Path, head: bytes) -> str:
+    """utf-8-sig, utf-16 or utf-8 when the whole file decodes as such, else gb18030 (GBK's superset)."""
+    if head.startswith(codecs.BOM_UTF8):
+        candidates = ["utf-8-sig"]
+    elif head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        candidates = ["utf-16"]
+    else:
+        if _looks_binary(head):
+            raise _fail("imp_binary", name=path.name)
+        candidates = ["utf-8", "gb18030"]
+    for encoding in candidates:
+        if _decodes(path, encoding):
+            return encoding
+    raise _fail("imp_encoding", name=path.name)
+
+
+def _looks_binary(head: bytes) -> bool:
+    if b"\x00" in head:
+        return True
+    controls = sum(1 for b in head if b < 9 or 13 < b < 32)
+    return controls > max(8, len(head) // 100)
+
+
+def _decodes(path: Path, encoding: str) -> bool:
+    decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
+    try:
+        with path.open("rb") as fh:
+            while block := fh.read(1 << 20):
+                decoder.decode(block)
+            decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+# ---- delimited text -------------------------------------------------------------
+
+
+def _csv(path: Path, encoding: str, text_head: str, chunk_rows: int) -> Table:
+    try:
+        delimiter = csv.Sniffer().sniff(text_head[:16_384], delimiters=DELIMITERS).delimiter
+    except csv.Error:
+        delimiter = ","
+    csv.field_size_limit(1 << 30)
+    fh = path.open(encoding=encoding, newline="")
+    reader = csv.reader(fh, delimiter=delimiter)
+    headers, header_line = None, 0
+    try:
+        for row in reader:
+            header_line = reader.line_num
+            if any(cell.strip() for cell in row):
+                headers = _clean_headers(row)
+                break
+    except csv.Error as err:
+        fh.close()
+        raise _fail("imp_csv_broken", name=path.name, error=err) from err
+    if headers is None:
+        fh.close()
+        raise _fail("imp_no_header", name=path.name)
+    return Table(path, "csv", encoding, headers, _csv_chunks(fh, reader, headers, header_line, chunk_rows))
+
+
+def _csv_chunks(fh: Any, reader: Any, headers: list[str], header_line: int, chunk_rows: int) -> Iterator[Chunk]:
+    width = len(headers)
+    rows: list[list[str]] = []
+    numbers: list[int] = []
+    unreadable: list[tuple[int, str, str]] = []
+    number = header_line
+    try:
+        while True:
+            try:
+                row = next(reader)
+            except StopIteration:
+                break
+            except csv.Error as err:
+                number += 1
+                unreadable.append((number, "", t("rej_unparsable", error=err)))
+                continue
+            number = reader.line_num
+            reason = _row_problem(row, width)
+            if reason:
+                unreadable.append((number, _preview(row), reason))
+                continue
+            rows.append(row + [""] * (width - len(row)))
+            numbers.append(number)
+            if len(rows) >= chunk_rows:
+                yield Chunk(pd.DataFrame(rows, columns=headers, dtype=object), numbers, unreadable)
+                rows, numbers, unreadable = [], [], []
+        if rows or unreadable:
+            yield Chunk(pd.DataFrame(rows, columns=headers, dtype=object), numbers, unreadable)
+    finally:
+        fh.close()
+
+
+def _row_problem(row: list[str], width: int) -> str | None:
+    if not any(cell.strip() for cell in row):
+        return t("rej_blank")
+    if len(row) > width and any(cell.strip() for cell in row[width:]):
+        return t("rej_too_many_fields", n=len(row), width=width)
+    if any(len(cell) > MAX_FIELD_CHARS for cell in row):
+        return t("rej_huge_field", limit=MAX_FIELD_CHARS)
+    return None
+
+
+def _preview(row: list[Any], limit: int = 2000) -> str:
+    text = json.dumps(row, ensure_ascii=False, default=str)
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def _clean_headers(row: list[Any]) -> list[str]:
+    """Header texts, stripped; blanks and repeats get a position so every column has a name."""
+    out: list[str] = []
+    for i, cell in enumerate(row, start=1):
+        name = "" if cell is None else str(cell).strip().lstrip("\ufeff")
+        name = name or t("imp_unnamed_column", i=i)
+        if name in out:
+            name = f"{name}_{i}"
+        out.append(name)
+    return out
+
+
+# ---- Excel ---------------------------------------------------------------------
+
+
+def _xlsx(path: Path, sheet: str | None, chunk_rows: int) -> Table:
+    from openpyxl import load_workbook
+
+    try:
+        with zipfile.ZipFile(path) as zf:
+            names = set(zf.namelist())
+    except zipfile.BadZipFile as err:
+        raise _fail("imp_bad_zip", name=path.name) from err
+    if "xl/workbook.xml" not in names:
+        raise _fail("imp_zip_not_xlsx", name=path.name)
+    try:
+        wb = load_workbook(path, read_only=True, data_only=True)
+    except Exception as err:  # openpyxl raises many kinds for a broken workbook
+        raise _fail("imp_bad_xlsx", name=path.name, error=type(err).__name__) from err
+    if sheet is not None and sheet not in wb.sheetnames:
+        raise _fail("imp_no_sheet", name=path.name, sheet=sheet, sheets="、".join(wb.sheetnames))
+    ws = wb[sheet] if sheet else wb.worksheets[0]
+    rows = ws.iter_rows(values_only=True)
+    headers, header_line = None, 0
+    for header_line, row in enumerate(rows, start=1):  # noqa: B007 (the line number is used below)
+        if any(v is not None and str(v).strip() for v in row):
+            headers = _clean_headers(list(row))
+            break
+    if headers is None:
+        wb.close()
+        raise _fail("imp_empty_sheet", name=path.name, sheet=ws.title)
+    return Table(path, "xlsx", None, headers, _xlsx_chunks(wb, rows, headers, header_line, chunk_rows))
+
+
+def _xlsx_chunks(wb: Any, rows: Iterator[tuple[Any, ...]], headers: list[str], header_line: int,
+                 chunk_rows: int) -> Iterator[Chunk]:  # fmt: skip
+    width = len(headers)
+    batch: list[list[Any]] = []
+    numbers: list[int] = []
+    unreadable: list[tuple[int, str, str]] = []
+    try:
+        for number, row in enumerate(rows, start=header_line + 1):
+            values = ["" if v is None else v for v in row]
+            reason = _row_problem([str(v) for v in values], width)
+            if reason:
+                unreadable.append((number, _preview(values), reason))
+                continue
+            batch.append(values[:width] + [""] * (width - len(values)))
+            numbers.append(number)
+            if len(batch) >= chunk_rows:
+                yield Chunk(pd.DataFrame(batch, columns=headers, dtype=object), numbers, unreadable)
+                batch, numbers, unreadable = [], [], []
+        if batch or unreadable:
+            yield Chunk(pd.DataFrame(batch, columns=headers, dtype=object), numbers, unreadable)
+    finally:
+        wb.close()
+
+
+# ---- Open311 GeoReport v2 ---------------------------------------------------------
+
+
+def _open311(path: Path, encoding: str) -> Table:
+    try:
+        data = json.loads(path.read_text(encoding=encoding))
+    except json.JSONDecodeError as err:
+        raise _fail("imp_bad_json", name=path.name, line=err.lineno, error=err.msg) from err
+    if isinstance(data, dict):
+        data = data.get("service_requests", data.get("requests"))
+    if not isinstance(data, list):
+        raise _fail("imp_not_open311", name=path.name)
+    headers: list[str] = []
+    for item in data:
+        if isinstance(item, dict):
+            headers.extend(k for k in item if k not in headers)
+    if not headers:
+        raise _fail("imp_no_records", name=path.name)
+    return Table(path, "open311", encoding, headers, _json_chunks(data, headers))
+
+
+def _json_chunks(data: list[Any], headers: list[str]) -> Iterator[Chunk]:
+    rows, numbers, unreadable = [], [], []
+    for number, item in enumerate(data, start=1):
+        if not isinstance(item, dict):
+            unreadable.append((number, _preview([item]), t("rej_not_record")))
+            continue
+        values = [_json_value(item.get(h)) for h in headers]
+        reason = _row_problem([str(v) for v in values], len(headers))
+        if reason:
+            unreadable.append((number, _preview(values), reason))
+            continue
+        rows.append(values)
+        numbers.append(number)
+    yield Chunk(pd.DataFrame(rows, columns=headers, dtype=object), numbers, unreadable)
+
+
+def _json_value(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False)
+    return value
+
+
+def preview_rows(frame: pd.DataFrame) -> list[str]:
+    """Each row of ``frame`` as a JSON object (header: value), for the rejects table."""
+    records = frame.to_dict(orient="records")
+    return [json.dumps(r, ensure_ascii=False, default=str) for r in records]
+
+

@@ -1,0 +1,133 @@
+"""Turning raw cell values into typed values, vectorised, with the rows that failed.
+
+Each parser returns the parsed values and a mask of rows whose value was present but
+could not be read; an empty cell is not a failure (the caller decides if it is needed).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+
+import numpy as np
+import pandas as pd
+
+from gridpulse.ingest.mapping import normal
+
+EXCEL_EPOCH = pd.Timestamp("1899-12-30")
+# Serial numbers from 1982 to 2119: a number outside is not a date from an export.
+EXCEL_SERIAL_RANGE = (30_000, 80_000)
+EARLIEST_YEAR = 2000
+LOCAL_TZ = "Asia/Shanghai"
+YEAR_FIRST = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}")
+HAS_ZONE = re.compile(r"(?:Z|[+-]\d\d:?\d\d)$")
+CHINESE_DATE = str.maketrans({"年": "-", "月": "-", "日": " ", "号": " ", "时": ":", "点": ":", "分": ":", "秒": "",
+                              "/": "-", ".": "-", "T": " ", "：": ":"})  # fmt: skip
+
+
+def blank(values: pd.Series) -> pd.Series:
+    """True where a cell holds nothing (None, NaN, empty or whitespace text)."""
+    return values.map(
+        lambda v: v is None or (isinstance(v, float) and np.isnan(v)) or (isinstance(v, str) and not v.strip())
+    )
+
+
+def text(values: pd.Series) -> pd.Series:
+    """Cells as stripped text, None when blank; 12345.0 from Excel becomes '12345'."""
+
+    def one(v: object) -> str | None:
+        if v is None or (isinstance(v, float) and np.isnan(v)):
+            return None
+        if isinstance(v, float) and v.is_integer():
+            v = int(v)
+        s = str(v).strip()
+        return s or None
+
+    return values.map(one).astype(object)
+
+
+def datetimes(values: pd.Series, latest: datetime) -> tuple[pd.Series, pd.Series]:
+    """Local (Beijing) times from ISO text, Chinese dates (2026年3月1日 9时), 2026/3/1, 20260301,
+    Excel serial numbers and Excel date cells. Month-first or day-first dates are refused."""
+    out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[us]")
+    empty = blank(values)
+    is_dt = values.map(lambda v: isinstance(v, (datetime, date)))
+    if is_dt.any():
+        out[is_dt] = pd.to_datetime(
+            values[is_dt].map(lambda v: pd.Timestamp(v).tz_localize(None) if getattr(v, "tzinfo", None) else v)
+        )
+    rest = ~empty & ~is_dt
+    raw = values[rest].map(lambda v: str(v).strip())
+    number = pd.to_numeric(raw, errors="coerce")
+    digits = raw.str.fullmatch(r"\d{8}|\d{12}|\d{14}")
+    for width, fmt in ((8, "%Y%m%d"), (12, "%Y%m%d%H%M"), (14, "%Y%m%d%H%M%S")):
+        pick = digits & (raw.str.len() == width)
+        if pick.any():
+            out[pick[pick].index] = pd.to_datetime(raw[pick], format=fmt, errors="coerce")
+    serial = number.notna() & ~digits & number.between(*EXCEL_SERIAL_RANGE)
+    if serial.any():
+        out[serial[serial].index] = (EXCEL_EPOCH + pd.to_timedelta(number[serial], unit="D")).dt.round("s")
+    words = raw[number.isna()].str.translate(CHINESE_DATE).str.replace(r"\s+", " ", regex=True).str.strip(" :-")
+    words = words[words.str.match(YEAR_FIRST.pattern)]
+    zoned = words.str.contains(HAS_ZONE.pattern, regex=True)
+    if zoned.any():
+        parsed = pd.to_datetime(words[zoned], format="ISO8601", utc=True, errors="coerce")
+        out[zoned[zoned].index] = parsed.dt.tz_convert(LOCAL_TZ).dt.tz_localize(None)
+    plain = words[~zoned]
+    if len(plain):
+        parsed = pd.to_datetime(plain, format="ISO8601", errors="coerce")
+        retry = parsed.isna()
+        if retry.any():
+            parsed[retry] = pd.to_datetime(plain[retry], format="mixed", yearfirst=True, errors="coerce")
+        out[plain.index] = parsed
+    limit = pd.Timestamp(latest) + pd.Timedelta(days=366)
+    implausible = out.notna() & ((out.dt.year < EARLIEST_YEAR) | (out > limit))
+    out[implausible] = pd.NaT
+    failed = ~empty & out.isna()
+    return out, failed
+
+
+def numbers(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Floats (also from '121.5°' or full-width digits); failed where present but not a number."""
+    raw = values.map(lambda v: v if isinstance(v, (int, float)) else str(v).strip().translate(FULL_WIDTH).rstrip("°"))
+    out = pd.to_numeric(raw, errors="coerce").astype(float)
+    return out, ~blank(values) & out.isna()
+
+
+FULL_WIDTH = str.maketrans("０１２３４５６７８９．－", "0123456789.-")
+
+
+def satisfaction(values: pd.Series, words: dict[str, int]) -> tuple[pd.Series, pd.Series]:
+    """1-5 stars from a digit ('5', '4星', '3分') or a word (满意 -> 5, 基本满意 -> 4, ...)."""
+    lookup = {normal(k): v for k, v in words.items()}
+
+    def one(v: object) -> float:
+        s = normal(str(v)).removesuffix("星").removesuffix("分")
+        if s in lookup:
+            return float(lookup[s])
+        if s.isdigit() and 1 <= int(s) <= 5:
+            return float(s)
+        return np.nan
+
+    out = values.map(one).astype(float)
+    return out, ~blank(values) & out.isna()
+
+
+def levels(values: pd.Series, words: dict[str, int]) -> tuple[pd.Series, pd.Series]:
+    lookup = {normal(k): v for k, v in words.items()}
+
+    def one(v: object) -> float:
+        s = normal(str(v)).removesuffix("级")
+        if s in ("1", "2", "3"):
+            return float(s)
+        return float(lookup.get(s, np.nan))
+
+    out = values.map(one).astype(float)
+    return out, ~blank(values) & out.isna()
+
+
+def flags(values: pd.Series, yes: set[str], no: set[str]) -> tuple[pd.Series, pd.Series]:
+    norm = values.map(lambda v: normal(str(v)) if v is not None else "")
+    out = norm.isin({normal(y) for y in yes})
+    failed = ~norm.isin({normal(y) for y in yes} | {normal(n) for n in no}) & ~blank(values)
+    return out, failed
