@@ -187,7 +187,7 @@ ZH: dict[str, str] = {
     "imp_bad_json": "{name} 不是有效的 JSON（第 {line} 行附近：{error}）。",
     "imp_not_open311": "{name} 不是 Open311 GeoReport v2 诉求列表（应为 [{{...}}, ...]）。",
     "imp_no_records": "{name} 中没有任何记录。",
-    "rej_unparsable": "无法按表格读取：{error}",
+    "rej_unparsable": "第 {first}–{last} 行无法按表格读取（{error}）：多为引号不成对，请检查后重新导入这几行",
     "rej_blank": "空行",
     "rej_too_many_fields": "列数多于表头（{n} 列，表头 {width} 列）：可能有未加引号的分隔符",
     "rej_huge_field": "字段超长（超过 {limit} 字）",

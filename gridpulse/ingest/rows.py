@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -60,10 +61,11 @@ class _Problems:
     def __init__(self, n: int) -> None:
         self.reasons: list[list[str]] = [[] for _ in range(n)]
 
-    def add(self, mask: pd.Series | np.ndarray, reason: str | pd.Series) -> None:
+    def add(self, mask: pd.Series | np.ndarray, reason: str | Callable[[int], str]) -> None:
+        """Flag rows in ``mask``; ``reason`` is a text, or a function of the row's position."""
         mask = np.asarray(mask, dtype=bool)
         for i in np.flatnonzero(mask):
-            self.reasons[i].append(reason if isinstance(reason, str) else str(reason.iloc[i]))
+            self.reasons[i].append(reason if isinstance(reason, str) else reason(i))
 
     @property
     def bad(self) -> np.ndarray:
@@ -137,7 +139,8 @@ def cases(chunk: Chunk, columns: dict[str, str], spec: MappingSpec, placer: Plac
     out["case_id"] = identifiers(col("case_id"), problems, t("rej_no_case_id"))
     for name in TIME_COLUMNS:
         parsed, failed = values.datetimes(col(name), latest)
-        problems.add(failed, t("rej_bad_time", column=columns.get(name, name), value=col(name).astype(str)))
+        raw = col(name)
+        problems.add(failed, lambda i, raw=raw, name=name: t("rej_bad_time", column=columns[name], value=raw.iloc[i]))
         out[name] = parsed
     problems.add(values.blank(col("reported_at")), t("rej_no_reported_at"))
     for name in TEXT_COLUMNS:
@@ -194,7 +197,7 @@ def _status(out: pd.DataFrame, raw: pd.Series, spec: MappingSpec, problems: _Pro
     lookup = spec.status_map()
     mapped = words.map(lambda v: None if v is None else lookup.get(normal(v)))
     unknown = words.notna() & mapped.isna()
-    problems.add(unknown, words.map(lambda v: t("rej_unknown_status", value=v)))
+    problems.add(unknown, lambda i: t("rej_unknown_status", value=words.iloc[i]))
     out["status"] = mapped.where(mapped.notna(), pd.Series(derived, index=out.index))
 
 
@@ -212,7 +215,7 @@ def resources(chunk: Chunk, columns: dict[str, str], spec: MappingSpec, placer: 
     kinds = values.text(col("kind"))
     lookup = {normal(k): v for k, v in RESOURCE_KINDS.items()}
     found = kinds.map(lambda v: lookup.get(normal(v)) if v is not None else None)
-    problems.add(found.isna(), kinds.map(lambda v: t("rej_unknown_kind", value=v or "（空）")))
+    problems.add(found.isna(), lambda i: t("rej_unknown_kind", value=kinds.iloc[i] or "（空）"))
     out["kind"] = found.map(lambda k: k[0] if k else None)
     level = found.map(lambda k: k[1] if k else None)
     if "level" in columns:

@@ -120,7 +120,7 @@ def _csv(path: Path, encoding: str, text_head: str, chunk_rows: int) -> Table:
         delimiter = ","
     csv.field_size_limit(1 << 30)
     fh = path.open(encoding=encoding, newline="")
-    reader = csv.reader(fh, delimiter=delimiter)
+    reader = csv.reader(fh, delimiter=delimiter, strict=True)
     headers, header_line = None, 0
     try:
         for row in reader:
@@ -150,15 +150,15 @@ def _csv_chunks(fh: Any, reader: Any, headers: list[str], header_line: int, chun
             except StopIteration:
                 break
             except csv.Error as err:
-                number += 1
-                unreadable.append((number, "", t("rej_unparsable", error=err)))
+                first, number = number + 1, reader.line_num
+                unreadable.append((first, "", t("rej_unparsable", first=first, last=number, error=err)))
                 continue
             number = reader.line_num
             reason = _row_problem(row, width)
             if reason:
                 unreadable.append((number, _preview(row), reason))
                 continue
-            rows.append(row + [""] * (width - len(row)))
+            rows.append(row[:width] + [""] * (width - len(row)))
             numbers.append(number)
             if len(rows) >= chunk_rows:
                 yield Chunk(pd.DataFrame(rows, columns=headers, dtype=object), numbers, unreadable)
