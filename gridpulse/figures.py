@@ -23,6 +23,7 @@ ACCENT = "#c0392b"
 SERIES_COLOURS = {"reported": "#2166ac", "resolved": ACCENT}
 # Grid labels only while they stay readable.
 MAX_LABELLED_GRIDS = 80
+LABEL_CHARS = 12  # longer category names are cut so the bars keep their room
 HALO = [patheffects.withStroke(linewidth=1.6, foreground="white")]
 
 
@@ -45,12 +46,19 @@ def grid_map(
     shapes_: gpd.GeoDataFrame, perf: pd.DataFrame, metric: str, size: tuple[float, float] = (7.5, 5.6)
 ) -> bytes:
     """Grids coloured by ``metric`` (the interactive map's classes), community borders, a legend."""
+    return _png(grid_map_figure(shapes_, perf, metric, size))
+
+
+def grid_map_figure(
+    shapes_: gpd.GeoDataFrame, perf: pd.DataFrame, metric: str, size: tuple[float, float] = (7.5, 5.6)
+) -> Figure:
     import matplotlib as mpl
 
     frame = shapes_[["grid_code", "community", "geometry"]].merge(
         perf.drop(columns=["community"], errors="ignore"), on="grid_code", how="left"
     )
     frame = gpd.GeoDataFrame(frame, geometry="geometry", crs=shapes_.crs)
+    frame = frame[~(frame.geometry.isna() | frame.geometry.is_empty)]  # a grid with no area cannot be drawn
     fill, ranges, palette = maps.classify(frame[metric], maps.HIGHER_IS_BETTER[metric])
     with mpl.rc_context(_style()):
         fig = _figure(*size)
@@ -79,25 +87,32 @@ def grid_map(
         handles.append(Patch(facecolor=maps.NO_DATA_COLOUR, edgecolor="#666666", label=t("legend_no_data")))
         ax.legend(handles=handles, title=t(metric), loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False,
                   fontsize=8, title_fontsize=9)  # fmt: skip
-        return _png(fig)
+        return fig
 
 
 def trend_chart(trend: pd.DataFrame, size: tuple[float, float] = (6.0, 3.4)) -> bytes:
-    """Cases reported and resolved per month (``views.monthly_trend``)."""
+    """Cases reported and resolved per month (``views.monthly_trend``); bars for a single month."""
     import matplotlib as mpl
 
     with mpl.rc_context(_style()):
         fig = _figure(*size)
         ax = fig.subplots()
+        ax.yaxis.set_major_locator(mpl.ticker.MaxNLocator(integer=True))
+        ax.set_ylabel(t("trend_count"))
+        ax.grid(axis="y", color="#dddddd", linewidth=0.6)
+        if trend["month"].nunique() == 1:
+            names = [t(str(s)) for s in trend["series"]]
+            bars = ax.bar(names, trend["count"], color=[SERIES_COLOURS.get(str(s)) for s in trend["series"]], width=0.5)
+            ax.bar_label(bars, labels=[formats.count(v) for v in trend["count"]], padding=2)
+            ax.set_xlabel(f"{pd.Timestamp(trend['month'].iloc[0]):%Y-%m}")
+            return _png(fig)
         for series, rows in trend.groupby("series", sort=False):
             months = pd.to_datetime(rows["month"])
             ax.plot(months, rows["count"], marker="o", markersize=3, color=SERIES_COLOURS.get(str(series)),
                     label=t(str(series)))  # fmt: skip
-        ax.set_ylabel(t("trend_count"))
         ax.set_ylim(bottom=0)
         ax.xaxis.set_major_locator(mpl.dates.MonthLocator(interval=max(1, trend["month"].nunique() // 8)))
         ax.xaxis.set_major_formatter(mpl.dates.DateFormatter("%Y-%m"))
-        ax.grid(axis="y", color="#dddddd", linewidth=0.6)
         ax.legend(frameon=False, loc="lower left", ncols=2)
         return _png(fig)
 
@@ -110,7 +125,8 @@ def category_chart(cats: pd.DataFrame, size: tuple[float, float] = (6.0, 3.4)) -
         fig = _figure(*size)
         ax = fig.subplots()
         rows = cats.iloc[::-1]
-        bars = ax.barh(rows["category"], rows["cases"], color=ACCENT)
+        names = [c if len(c) <= LABEL_CHARS else c[: LABEL_CHARS - 1] + "…" for c in rows["category"].astype(str)]
+        bars = ax.barh(names, rows["cases"], color=ACCENT)
         ax.bar_label(bars, labels=[formats.count(v) for v in rows["cases"]], padding=2, fontsize=7)
         ax.set_xlabel(t("cases_count"))
         ax.margins(x=0.12)

@@ -58,7 +58,7 @@ def cjk_font() -> CjkFont:
         return CjkFont(family, _face(regular.fname, family), _face(bold.fname, family))
     raise FontMissingError(
         "未找到中文字体，无法生成 PDF/PPTX 报告。请在服务器上安装思源黑体（Debian/Ubuntu："
-        "apt-get install fonts-noto-cjk），然后重新生成。"
+        "apt-get install fonts-noto-cjk），删除字体缓存（rm -rf ~/.cache/matplotlib）并重启仪表盘后再生成。"
     )
 
 

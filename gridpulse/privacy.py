@@ -15,7 +15,12 @@ ID_NUMBER = re.compile(rf"(?<![\dA-Za-z])\d(?:{SEP}\d){{16}}{SEP}[\dXx](?![\dA-Z
 # over-masking free text is the safe side.
 LONG_NUMBER = re.compile(rf"(?<!\d)\d(?:{SEP}\d){{6,}}(?!\d)")
 # House numbers: Arabic, full-width or Chinese numerals before 号/楼/栋/单元/室/层/户…
-HOUSE_NUMBER = re.compile(r"[0-9０-９一二三四五六七八九十百千零〇两]+(?=[号楼栋幢单元室层户弄座排])")
+NUMERAL = "0-9０-９一二三四五六七八九十百千零〇两"
+HOUSE_NUMBER = re.compile(rf"[{NUMERAL}]+(?=[号楼栋幢单元室层户弄座排#＃])")
+# ...and the number after such a word: 3栋2单元501, 12号楼302, 2#楼301.
+AFTER_MARKER = re.compile(rf"(?<=[号楼栋幢元室层户#＃])[{NUMERAL}]+")
+# Dashed house numbers: 3-2-501, B2-1003.
+DASHED = re.compile(r"(?<![0-9A-Za-z])[A-Za-z]?[0-9０-９]+(?:\s*[-－—]\s*[A-Za-z]?[0-9０-９]+){1,3}(?![0-9A-Za-z])")
 DIGITS = re.compile(r"[0-9０-９]+")
 
 
@@ -38,20 +43,25 @@ def mask_address(address: object) -> object:
     """Every number in an address (building, unit, room, house number) becomes *."""
     if not isinstance(address, str):
         return address
-    return DIGITS.sub("*", HOUSE_NUMBER.sub("*", address))
+    return DIGITS.sub("*", _house_numbers(address))
 
 
 def mask_text(text: object) -> object:
     """Phone and ID numbers (and any other long number) and house numbers inside free text.
 
-    A resident writes "我住幸福里3号楼2单元501室": the building, unit and room go too.
+    A resident writes "我住幸福里3号楼2单元501室" or "3栋2单元501" or "3-2-501": the
+    building, unit and room go too.
     """
     if not isinstance(text, str):
         return text
     text = ID_NUMBER.sub(lambda m: _keep_ends(m.group(0), 3, 4), text)
     text = MOBILE.sub(lambda m: f"{m.group(1)}****{re.sub(r'[^0-9]', '', m.group(2))}", text)
     text = LONG_NUMBER.sub(lambda m: _keep_ends(m.group(0), 2, 2), text)
-    return HOUSE_NUMBER.sub("*", text)
+    return _house_numbers(text)
+
+
+def _house_numbers(text: str) -> str:
+    return AFTER_MARKER.sub("*", HOUSE_NUMBER.sub("*", DASHED.sub("*", text)))
 
 
 def _keep_ends(number: str, head: int, tail: int) -> str:

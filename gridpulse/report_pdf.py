@@ -40,7 +40,7 @@ class _Pdf(FPDF):
         self.set_font(FONT, "", 8)
         self.set_text_color(*GREY)
         self.set_xy(MARGIN, 6)
-        self.cell(0, 5, f"{self.doc.title}　{self.doc.period}", align="L")
+        self.cell(0, 5, f"{self.doc.title}　{self.doc.period}　{self.doc.selection}", align="L")
         self.set_text_color(0, 0, 0)
         self.set_xy(MARGIN, MARGIN + 4)
 
@@ -132,6 +132,7 @@ def _title_page(pdf: _Pdf, doc: Document) -> None:
     for line in (
         t("report_area", area=doc.area),
         t("report_period", period=doc.period),
+        t("report_selection", selection=doc.selection),
         t("report_as_of", as_of=doc.as_of),
     ):
         pdf.cell(0, 9, line, align="C", new_x="LMARGIN", new_y="NEXT")

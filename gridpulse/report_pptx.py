@@ -52,27 +52,24 @@ def render(doc: Document) -> bytes:
     s = deck.slide(t("report_levels_title"))
     if "levels" in doc.images:
         deck.picture(s, doc.images["levels"], MARGIN, BODY_TOP, Inches(6.4), Inches(4.4))
-        deck.table(s, doc.levels, Inches(7.1), BODY_TOP + Inches(0.3), WIDTH - Inches(7.1) - MARGIN, 12)
+        deck.tables(t("report_levels_title"), doc.levels, 12, slide=s, x=Inches(7.1), w=WIDTH - Inches(7.1) - MARGIN)
     else:
-        deck.table(s, doc.levels, MARGIN, BODY_TOP, WIDTH - 2 * MARGIN, 14)
-    s = deck.slide(t("report_matrix_title"))
-    deck.table(s, doc.matrix, MARGIN, BODY_TOP, WIDTH - 2 * MARGIN, 16)
+        deck.tables(t("report_levels_title"), doc.levels, 14, slide=s)
+    deck.tables(t("report_matrix_title"), doc.matrix, 14)
     ranked = doc.ranking[doc.ranking[t("rank")] != t("no_data")]
-    n = min(RANKING_SLIDE_ROWS, len(ranked))
-    top, bottom = (t("report_ranking_top", n=n), ranked.head(n)), (t("report_ranking_bottom", n=n), ranked.tail(n))
-    for title, rows in (top, bottom):
-        s = deck.slide(title)
-        deck.text(s, t("report_ranking_note"), MARGIN, Inches(0.95), WIDTH - 2 * MARGIN, Inches(0.35), 11, GREY)
-        deck.table(s, rows, MARGIN, BODY_TOP + Inches(0.1), WIDTH - 2 * MARGIN, 12, widths=RANKING_WIDTHS)
-        deck.text(s, t("report_ranking_more", total=len(ranked)), MARGIN, Inches(6.9), WIDTH - 2 * MARGIN,
-                  Inches(0.35), 10, GREY)  # fmt: skip
-    s = deck.slide(t("report_overdue_title", n=len(doc.overdue), total=doc.overdue_total))
+    note = t("report_ranking_more", total=len(ranked))
+    if len(ranked) <= 2 * RANKING_SLIDE_ROWS:  # top and bottom would repeat grids: show them all
+        deck.tables(t("report_ranking_all"), ranked, 12, widths=RANKING_WIDTHS, note=note)
+    else:
+        n = RANKING_SLIDE_ROWS
+        deck.tables(t("report_ranking_top", n=n), ranked.head(n), 12, widths=RANKING_WIDTHS, note=note)
+        deck.tables(t("report_ranking_bottom", n=n), ranked.tail(n), 12, widths=RANKING_WIDTHS, note=note)
+    title = t("report_overdue_title", n=len(doc.overdue), total=doc.overdue_total)
     if doc.overdue.empty:
+        s = deck.slide(title)
         deck.text(s, t("report_no_overdue"), MARGIN, BODY_TOP, WIDTH - 2 * MARGIN, Inches(0.6), 18)
     else:
-        deck.table(s, doc.overdue, MARGIN, BODY_TOP, WIDTH - 2 * MARGIN, 10.5,
-                   widths=[1.6, 1.1, 1.5, 1.3, 1.2, 5.6])  # fmt: skip
-        deck.text(s, t("report_overdue_more"), MARGIN, Inches(7.0), WIDTH - 2 * MARGIN, Inches(0.3), 10, GREY)
+        deck.tables(title, doc.overdue, 10.5, widths=[1.6, 1.1, 1.5, 1.3, 1.2, 5.6], note=t("report_overdue_more"))
     buf = io.BytesIO()
     prs.save(buf)
     return buf.getvalue()
@@ -88,7 +85,9 @@ class _Deck:
     def slide(self, title: str) -> Slide:
         s = self.prs.slides.add_slide(self.blank)
         self.text(s, title, MARGIN, Inches(0.3), WIDTH - 2 * MARGIN, Inches(0.6), 26, RED, bold=True)
-        footer = f"{self.doc.title}　{self.doc.period}　{t('report_masked')}　{len(self.prs.slides)}"
+        footer = (
+            f"{self.doc.title}　{self.doc.period}　{self.doc.selection}　{t('report_masked')}　{len(self.prs.slides)}"
+        )
         self.text(s, footer, MARGIN, HEIGHT - Inches(0.4), WIDTH - 2 * MARGIN, Inches(0.3), 9, GREY, PP_ALIGN.RIGHT)
         return s
 
@@ -97,9 +96,13 @@ class _Deck:
         w = WIDTH - 2 * MARGIN
         self.text(s, self.doc.title, MARGIN, Inches(2.0), w, Inches(1.0), 40, RED, PP_ALIGN.CENTER, bold=True)
         self.text(s, t("report_subtitle"), MARGIN, Inches(3.0), w, Inches(0.6), 22, None, PP_ALIGN.CENTER)
-        lines = [t("report_area", area=self.doc.area), t("report_period", period=self.doc.period),
-                 t("report_as_of", as_of=self.doc.as_of)]  # fmt: skip
-        self.text(s, "\n".join(lines), MARGIN, Inches(4.0), w, Inches(1.4), 18, None, PP_ALIGN.CENTER)
+        lines = [
+            t("report_area", area=self.doc.area),
+            t("report_period", period=self.doc.period),
+            t("report_selection", selection=self.doc.selection),
+            t("report_as_of", as_of=self.doc.as_of),
+        ]
+        self.text(s, "\n".join(lines), MARGIN, Inches(3.8), w, Inches(1.8), 18, None, PP_ALIGN.CENTER)
         self.text(s, t("report_masked_long"), MARGIN, Inches(6.4), w, Inches(0.5), 12, GREY, PP_ALIGN.CENTER)
 
     def kpi_slide(self) -> None:
@@ -139,6 +142,22 @@ class _Deck:
         scale = min(w / pic.width, h / pic.height)
         pic.width, pic.height = int(pic.width * scale), int(pic.height * scale)
         pic.left, pic.top = int(x + (w - pic.width) / 2), int(y + (h - pic.height) / 2)
+
+    def tables(self, title: str, frame: pd.DataFrame, size: float, widths: list[float] | None = None,
+               note: str | None = None, slide: Slide | None = None, x: float = MARGIN,
+               w: float = WIDTH - 2 * MARGIN) -> None:  # fmt: skip
+        """``frame`` as tables on as many slides as its rows need (continued slides say so)."""
+        top = BODY_TOP + Inches(0.1)
+        per_slide = max(1, int((HEIGHT - top - Inches(0.8)) / Pt(size * 2.1)) - 1)
+        for page, first in enumerate(range(0, max(len(frame), 1), per_slide)):
+            s = (
+                slide
+                if page == 0 and slide is not None
+                else self.slide(title if page == 0 else t("report_continued", title=title))
+            )
+            if note:
+                self.text(s, note, MARGIN, Inches(0.95), WIDTH - 2 * MARGIN, Inches(0.3), 10, GREY)
+            self.table(s, frame.iloc[first : first + per_slide], x, top, w, size, widths)
 
     def table(self, s: Slide, frame: pd.DataFrame, x: float, y: float, w: float, size: float,
               widths: list[float] | None = None) -> None:  # fmt: skip

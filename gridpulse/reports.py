@@ -52,8 +52,9 @@ def parse_period(text: str) -> tuple[date, date]:
     return start, end
 
 
-def file_name(area: str, start: date, end: date, ext: str) -> str:
-    """某街道_2026年1-6月_网格治理报告.xlsx (months of one year), else with full dates."""
+def file_name(area: str, start: date, end: date, ext: str, filtered: bool = False) -> str:
+    """某街道_2026年1-6月_网格治理报告.xlsx (months of one year), else with full dates;
+    ``filtered`` (some categories or sources only) adds 部分诉求 so the file says so."""
     month_end = (pd.Timestamp(end) + pd.offsets.MonthEnd(0)).date()
     if start.day == 1 and end == month_end and start.year == end.year:
         span = (
@@ -63,7 +64,8 @@ def file_name(area: str, start: date, end: date, ext: str) -> str:
         )
     else:
         span = f"{start:%Y%m%d}-{end:%Y%m%d}"
-    return f"{area.replace(' ', '_')}_{span}_网格治理报告.{ext}"
+    part = "_部分诉求" if filtered else ""
+    return f"{area.replace(' ', '_')}_{span}{part}_网格治理报告.{ext}"
 
 
 def report_tables(store: Store, req: ReportRequest) -> dict[str, pd.DataFrame]:
@@ -103,6 +105,7 @@ def excel(store: Store, req: ReportRequest) -> bytes:
     info.append(["网格治理报告"])
     info.append(["区域", req.area])
     info.append(["统计时段", f"{req.filters.start} 至 {req.filters.end}"])
+    info.append(["诉求范围", views.selection_note(req.filters)])
     info.append(["数据截至", f"{req.as_of:%Y-%m-%d %H:%M}"])
     info.append(["说明", "各指标口径同仪表盘；居民个人信息已脱敏。"])
     info["A1"].font = Font(bold=True, size=14)
@@ -168,6 +171,7 @@ MAP_METRICS = ("resolution_rate", "cases_per_100", "on_time_rate", "satisfaction
 DEFAULT_MAP_METRIC = "resolution_rate"
 DOC_OVERDUE_ROWS = 15  # the oldest overdue cases listed; the workbook lists them all
 DESCRIPTION_CHARS = 36
+CATEGORY_CHARS = 10
 DOC_RANKING_COLUMNS = ["rank", "grid_name", "community", "due", "resolution_rate", "resolution_lower_bound",
                        "on_time_rate", "self_resolved_share", "satisfaction", "rated", "median_hours",
                        "rework_rate"]  # fmt: skip
@@ -180,6 +184,7 @@ class Document:
     title: str
     area: str
     period: str
+    selection: str  # which cases: all, or the categories and sources chosen
     as_of: str
     kpis: list[tuple[str, str, str | None]]  # label, value, change against the previous period
     kpi_note: str
@@ -193,10 +198,14 @@ class Document:
     images: dict[str, bytes] = field(default_factory=dict)  # map, trend, categories, levels
 
 
-def level_table(perf: pd.DataFrame) -> pd.DataFrame:
-    """Three-level linkage per community and for the whole area: resolved cases and shares."""
+def level_table(perf: pd.DataFrame, totals: dict[str, int]) -> pd.DataFrame:
+    """Three-level linkage per community and for the whole area: resolved cases and shares.
+
+    The total row is the area's (``views.level_totals``), cases in no grid included, so it
+    agrees with the headline 已办结; the communities' rows add up to it less those cases.
+    """
     counts = perf.groupby("community")[["resolved", "level1", "level2", "level3"]].sum()
-    counts.loc[t("community_total")] = counts.sum()
+    counts.loc[t("levels_total")] = [totals[c] for c in ("resolved", "level1", "level2", "level3")]
     out = counts.reset_index().rename(columns={"index": "community"})
     for lv in (1, 2, 3):
         out[f"level{lv}_share"] = [metrics.ratio(a, b) for a, b in zip(out[f"level{lv}"], out["resolved"], strict=True)]
@@ -233,11 +242,11 @@ def document(store: Store, req: ReportRequest, map_metric: str = DEFAULT_MAP_MET
             t("reported_at"): [f"{v:%Y-%m-%d}" for v in cases["reported_at"]],
             t("deadline_at"): [f"{v:%Y-%m-%d %H:%M}" for v in cases["deadline_at"]],
             t("grid_name"): cases["grid_name"].fillna("").astype(str),
-            t("category"): cases["category"].astype(str),
+            t("category"): [_shorten(str(v), CATEGORY_CHARS) for v in cases["category"].fillna(t("uncategorised"))],
             t("description"): [_shorten(str(v)) for v in cases["description"].fillna("")],
         }
     )
-    levels = level_table(perf)
+    levels = level_table(perf, views.level_totals(store, scope, f, as_of))
     level_text = pd.DataFrame({t("community"): levels["community"], "办结件数": levels["resolved"].map(formats.count)})
     for lv in (1, 2, 3):
         level_text[t(f"level{lv}_share")] = levels[f"level{lv}_share"].map(formats.rate)
@@ -246,6 +255,7 @@ def document(store: Store, req: ReportRequest, map_metric: str = DEFAULT_MAP_MET
         title=f"{req.area} 网格治理报告",
         area=req.area,
         period=f"{f.start} 至 {f.end}（{f.days} 天）",
+        selection=views.selection_note(f),
         as_of=f"{as_of:%Y-%m-%d %H:%M}",
         kpis=[(t(f"kpi_{k.key}"), *formats.kpi(k.key, k.value, k.delta, k.is_rate)) for k in kpis],
         kpi_note=t("vs_previous", start=before.start, end=before.end),
@@ -275,8 +285,9 @@ def kpi_definitions() -> list[str]:
     return [f"{t(f'kpi_{k}')}：{t(f'kpi_help_{k}')}" for k in views.KPI_KEYS]
 
 
-def _shorten(text: str) -> str:
-    return text if len(text) <= DESCRIPTION_CHARS else text[: DESCRIPTION_CHARS - 1] + "…"
+def _shorten(text: str, limit: int = 0) -> str:
+    limit = limit or DESCRIPTION_CHARS
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def render(store: Store, req: ReportRequest, fmt: str, map_metric: str = DEFAULT_MAP_METRIC) -> bytes:

@@ -249,6 +249,8 @@ ZH: dict[str, str] = {
     "report_period": "统计时段：{period}",
     "report_as_of": "数据截至：{as_of}",
     "report_masked": "居民个人信息已脱敏",
+    "report_selection": "诉求范围：{selection}",
+    "levels_total": "全部（含未落网格）",
     "report_masked_long": (
         "本报告各项指标口径与网格治理驾驶舱一致；居民姓名、电话、门牌号及诉求内容中的电话、证件号均已脱敏。"
     ),
@@ -263,6 +265,8 @@ ZH: dict[str, str] = {
     "report_matrix_title": "四级服务矩阵：各社区服务阵地数",
     "report_ranking_title": "网格办结率排名",
     "report_ranking_note": "按办结率 95% 置信下限排名，件数少的网格不会因偶然全办结而排在前列；各比率旁为样本量。",
+    "report_ranking_all": "网格办结率排名",
+    "report_continued": "{title}（续）",
     "report_ranking_top": "网格办结率排名：前 {n} 名",
     "report_ranking_bottom": "网格办结率排名：后 {n} 名",
     "report_ranking_more": "共 {total} 个网格参与排名，完整排名见 Excel 报告与 PDF 报告。",

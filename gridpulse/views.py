@@ -204,6 +204,22 @@ def area_name(store: Store, scope: Scope, f: Filters) -> str:
     return " ".join(parts)
 
 
+def selection_note(f: Filters) -> str:
+    """Which cases the figures cover: 全部来源与类别的诉求, or the chosen categories and sources."""
+    parts = []
+    if f.categories:
+        parts.append(f"{t('category')}：{'、'.join(f.categories)}")
+    if f.sources:
+        parts.append(f"{t('source')}：{'、'.join(f.sources)}")
+    return "；".join(parts) if parts else t("cases_all")
+
+
+def level_totals(store: Store, scope: Scope, f: Filters, as_of: datetime) -> dict[str, int]:
+    """Cases resolved in the period, and at which level, for the whole selection (grids or not)."""
+    comp = store.case_components(scope, f, as_of).iloc[0]
+    return {k: int(comp[k]) for k in ("resolved", "level1", "level2", "level3")}
+
+
 def _few(names: list[str], unit: str, most: int = 3) -> str:
     return "、".join(names) if len(names) <= most else f"{names[0]}等{len(names)}{unit}"
 

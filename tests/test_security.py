@@ -323,3 +323,20 @@ def test_showing_a_grid_builds_no_export_until_asked(db_env: Path) -> None:
     assert not at.exception
     assert at.get("download_button")  # offered, but built (and audited) only when clicked
     assert "export" not in set(cache.store().audit_log()["action"])
+
+
+@pytest.mark.parametrize(
+    ("raw", "masked"),
+    [
+        ("住3栋2单元501，暖气不热", "住*栋*单元*，暖气不热"),
+        ("12号楼302漏水", "*号楼*漏水"),
+        ("住幸福里3-2-501", "住幸福里*"),
+        ("B2-1003 门口", "* 门口"),
+        ("2#楼301", "*#楼*"),
+        ("第3网格巡查", "第3网格巡查"),  # not a house number
+    ],
+)
+def test_masking_house_numbers_in_free_text(raw: str, masked: str) -> None:
+    from gridpulse import privacy
+
+    assert privacy.mask_text(raw) == masked

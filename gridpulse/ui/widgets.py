@@ -129,7 +129,7 @@ def report_downloads(f: Filters) -> None:
             col.download_button(
                 t("report_download", fmt=t(f"report_fmt_{fmt}")),
                 session.audited_export(build, f"report {fmt} {area} {f.start}..{f.end}"),
-                file_name=reports.file_name(area, f.start, f.end, fmt),
+                file_name=reports.file_name(area, f.start, f.end, fmt, filtered=bool(f.categories or f.sources)),
                 mime=reports.MIME[fmt],
                 key=f"report_{fmt}",
                 width="stretch",
