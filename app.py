@@ -23,6 +23,7 @@ PAGES = [
     ),
     ("app_pages/page_resolution.py", "nav_resolution", "resolution", None),
     ("app_pages/page_meeting.py", "nav_meeting", "meeting", None),
+    ("app_pages/page_import.py", "nav_import", "import", {ADMIN}),
     ("app_pages/page_admin.py", "nav_admin", "admin", {ADMIN}),
 ]
 

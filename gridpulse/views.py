@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -354,3 +356,85 @@ def category_by_month(store: Store, scope: Scope, f: Filters) -> pd.DataFrame:
     table["合计"] = table.sum(axis=1)
     table = table.sort_values("合计", ascending=False)
     return table.reset_index().rename(columns={"category": t("category")})
+
+
+# ---- data import (the admin page; the CLI calls gridpulse.ingest directly) ----
+
+IMPORT_CRS = ("wgs84", "cgcs2000", "gcj02", "bd09")
+
+
+def import_upload(
+    store: Store,
+    admin: auth.User,
+    kind: str,
+    name: str,
+    data: bytes,
+    *,
+    crs: str,
+    sheet: str | None = None,
+    maps_text: str = "",
+    spec_json: bytes | None = None,
+    progress: Callable[[int, float], None] | None = None,
+) -> Any:
+    """Import an uploaded file as ``admin``: it is written to a temporary file and read like the CLI's."""
+    import json
+    import tempfile
+    from pathlib import Path
+
+    from gridpulse.ingest import grids, mapping, run
+    from gridpulse.ingest.sources import ImportFileError
+
+    spec = mapping.MappingSpec(kind=kind)
+    if spec_json:
+        try:
+            spec = mapping.MappingSpec(**json.loads(spec_json.decode("utf-8-sig")))
+        except (ValueError, TypeError) as err:
+            raise ImportFileError(t("imp_bad_mapping", name="映射文件", error=err)) from err
+    maps = mapping.parse_map_flags([line for line in maps_text.splitlines() if line.strip()])
+    suffix = Path(name).suffix or ".dat"
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / f"upload{suffix}"
+        path.write_bytes(data)
+        size = max(len(data), 1)
+        rough_rows = max(size // 120, 1)  # ~120 bytes a row in a 12345 export: enough for a progress bar
+
+        def report(done: int) -> None:
+            if progress is not None:
+                progress(done, min(done / rough_rows, 0.99))
+
+        if kind == "grids":
+            return grids.import_grids(store, path, crs=crs, maps={**spec.columns, **maps}, username=admin.username,
+                                      file_name=name)  # fmt: skip
+        return run.import_file(store, kind, path, crs=crs, maps=maps, spec=spec, sheet=sheet, username=admin.username,
+                               file_name=name, progress=report)  # fmt: skip
+
+
+def mapping_json(kind: str, columns: dict[str, str], crs: str) -> bytes:
+    """The columns an import used, as a mapping file to reuse with next month's export."""
+    import json
+    from dataclasses import asdict
+
+    from gridpulse.ingest.mapping import MappingSpec
+
+    return json.dumps(asdict(MappingSpec(kind=kind, columns=columns, crs=crs)), ensure_ascii=False, indent=2).encode()
+
+
+IMPORT_HISTORY_COLUMNS = {"import_id": "编号", "ts": "时间", "username": t("username"), "kind": "类型",
+                          "file_name": "文件", "rows_read": "读取", "inserted": "新增", "updated": "更新",
+                          "unchanged": "未变", "rejected": "拒收"}  # fmt: skip
+
+
+def imports_table(store: Store) -> pd.DataFrame:
+    rows = store.imports()
+    rows["kind"] = rows["kind"].map(lambda k: label(f"imp_kind_{k}", k))
+    return rows[list(IMPORT_HISTORY_COLUMNS)].rename(columns=IMPORT_HISTORY_COLUMNS)
+
+
+def import_rejects_table(store: Store, import_id: int) -> pd.DataFrame:
+    cols = {"row_number": "行号", "reasons": "原因", "raw": "原始内容", "file_name": "文件"}
+    return store.import_rejects(import_id)[list(cols)].rename(columns=cols)
+
+
+def import_rejects_csv(store: Store, import_id: int) -> bytes:
+    """Every rejected row of one import with its reasons, formula-safe for Excel."""
+    return exports.to_csv(import_rejects_table(store, import_id))

@@ -674,3 +674,68 @@ def test_the_command_line_imports_into_a_new_street(tmp_path: Path, monkeypatch:
     r = call("import", "cases", str(tmp_path / "missing.csv"), "--db", "new.duckdb")
     assert r.returncode == 2
     assert "导入失败，数据库未改动：找不到文件" in r.stderr
+
+
+# ---- the 数据导入 page ----------------------------------------------------------------
+
+
+@pytest.fixture
+def own_street(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The fixture street in a file of this test's own (imports write to it)."""
+    path = fixtures.build(tmp_path / "own.duckdb")
+    monkeypatch.setenv("GRIDPULSE_DB", str(path))
+    return path
+
+
+def _import_page(username: str = "admin"):
+    from tests import apps
+
+    at = apps.app(username)
+    at.switch_page("app_pages/page_import.py").run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_import_page_imports_a_gbk_export_and_lists_the_rejects(own_street: Path) -> None:
+    from gridpulse.ui import cache
+
+    at = _import_page()
+    lines = [HEADER, f"P1,2026-03-20 09:00,环境卫生,x,,办理中,{C5},", f"P2,坏时间,环境卫生,y,,,{C5},",
+             f"c01,2026-03-01 09:00,环境卫生,c01 测试诉求,2026-03-02 09:00,已回访,{lonlat(1)},"]  # fmt: skip
+    at.file_uploader(key="imp_file").set_value(("三月.csv", "\n".join(lines).encode("gbk"), "text/csv"))
+    at.button[0].click().run()
+    assert not at.exception, at.exception
+    figures = {m.label: m.value for m in at.metric}
+    assert figures == {"读取": "3", "新增": "1", "更新": "1", "未变": "0", "拒收": "1"}
+    rejects = at.dataframe[0].value
+    assert rejects.iloc[0]["行号"] == 3
+    assert "受理时间“坏时间”" in rejects.iloc[0]["原因"]
+    assert "拒收的行（1 行）" in [s.value for s in at.subheader]
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert "下载拒收清单（CSV）" in labels
+    store = cache.store()
+    assert store._df("SELECT status FROM cases WHERE case_id = 'P1'")["status"].tolist() == ["accepted"]
+    assert "import" in set(store.audit_log()["action"])
+
+
+def test_import_page_says_what_to_fix_and_changes_nothing(own_street: Path) -> None:
+    from gridpulse.ui import cache
+
+    before = cache.store()._df("SELECT count(*) AS n FROM cases")["n"].iloc[0]
+    at = _import_page()
+    at.file_uploader(key="imp_file").set_value(("x.csv", "编号,内容\n1,2".encode(), "text/csv"))
+    at.button[0].click().run()
+    assert not at.exception
+    assert any("导入失败，数据库未改动：缺少必需的列" in e.value for e in at.error)
+    assert cache.store()._df("SELECT count(*) AS n FROM cases")["n"].iloc[0] == before
+
+
+def test_import_page_refuses_the_demo_street(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from gridpulse import demo
+
+    path = tmp_path / "demo.duckdb"
+    demo.generate(path, 200, 1)
+    monkeypatch.setenv("GRIDPULSE_DB", str(path))
+    at = _import_page()
+    assert any("当前是演示数据库" in i.value for i in at.info)
+    assert not at.file_uploader

@@ -29,7 +29,8 @@ PAGES = {
     "sec": ["page_overview", "page_heatmap", "page_service_matrix", "page_resolution", "page_meeting"],
     "head": ["page_overview", "page_heatmap", "page_service_matrix", "page_resolution", "page_meeting"],
     "liaison": ["page_overview", "page_heatmap", "page_resolution", "page_meeting"],
-    "admin": ["page_overview", "page_heatmap", "page_service_matrix", "page_resolution", "page_meeting", "page_admin"],
+    "admin": ["page_overview", "page_heatmap", "page_service_matrix", "page_resolution", "page_meeting", "page_admin",
+              "page_import"],
 }
 # What each role may see of the fixture: grids by number, cases by id.
 VISIBLE = {
@@ -128,13 +129,14 @@ def test_forged_widget_state_cannot_widen_scope(db_env: Path) -> None:
     assert "用户与审计" not in text
 
 
+@pytest.mark.parametrize("admin_page", ["page_admin", "page_import"])
 @pytest.mark.parametrize("username", ["leader", "sec", "head", "liaison"])
-def test_admin_page_is_refused_to_others(db_env: Path, username: str) -> None:
+def test_admin_page_is_refused_to_others(db_env: Path, username: str, admin_page: str) -> None:
     at = apps.app(username)
     with pytest.raises(ValueError, match="Could not find a navigation page"):
-        at.switch_page("app_pages/page_admin.py")
+        at.switch_page(f"app_pages/{admin_page}.py")
     # And the page refuses on its own if it is ever reached some other way.
-    page = AppTest.from_file(str(ROOT / "app_pages" / "page_admin.py"), default_timeout=60)
+    page = AppTest.from_file(str(ROOT / "app_pages" / f"{admin_page}.py"), default_timeout=60)
     page.session_state[USER_KEY] = {"username": username}
     page.run()
     assert not page.exception
