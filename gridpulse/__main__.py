@@ -126,6 +126,12 @@ def _report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _bench_import(args: argparse.Namespace) -> int:
+    from gridpulse import bench_import
+
+    return bench_import.main([str(n) for n in args.rows])
+
+
 def _import(args: argparse.Namespace) -> int:
     from gridpulse.ingest import grids, mapping, run
     from gridpulse.ingest.sources import ImportFileError
@@ -228,6 +234,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     r.add_argument("--db", help="数据库路径")
     r.set_defaults(func=_report)
+    bi = sub.add_parser("bench-import", help="导入基准：12345 式 CSV 的导入速度与内存（默认 10 万与 100 万行）")
+    bi.add_argument("rows", nargs="*", type=int, help="行数，如 100000 1000000")
+    bi.set_defaults(func=_bench_import)
     i = sub.add_parser("import", help="导入真实数据：诉求（cases）、网格边界（grids）、服务阵地（resources）")
     i.add_argument("kind", choices=["cases", "grids", "resources"])
     i.add_argument("file", help="CSV（UTF-8/GBK）、XLSX、Open311 JSON；网格：GeoJSON、Shapefile（.zip）、KML")

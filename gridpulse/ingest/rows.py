@@ -52,7 +52,7 @@ class Placer:
         return self.index.assign(lon, lat)
 
     def by_grid_name(self, names: pd.Series) -> pd.Series:
-        return names.map(lambda v: None if v is None else self.by_name.get(normal(v)))
+        return values.per_unique(names, lambda v: None if v is None else self.by_name.get(normal(v)))
 
 
 class _Problems:
@@ -195,7 +195,7 @@ def _status(out: pd.DataFrame, raw: pd.Series, spec: MappingSpec, problems: _Pro
     )
     words = values.text(raw)
     lookup = spec.status_map()
-    mapped = words.map(lambda v: None if v is None else lookup.get(normal(v)))
+    mapped = values.per_unique(words, lambda v: None if v is None else lookup.get(normal(v)))
     unknown = words.notna() & mapped.isna()
     problems.add(unknown, lambda i: t("rej_unknown_status", value=words.iloc[i]))
     out["status"] = mapped.where(mapped.notna(), pd.Series(derived, index=out.index))

@@ -170,11 +170,12 @@ def _csv_chunks(fh: Any, reader: Any, headers: list[str], header_line: int, chun
 
 
 def _row_problem(row: list[str], width: int) -> str | None:
-    if not any(cell.strip() for cell in row):
+    joined = "".join(row)
+    if not joined.strip():
         return t("rej_blank")
-    if len(row) > width and any(cell.strip() for cell in row[width:]):
+    if len(row) > width and "".join(row[width:]).strip():
         return t("rej_too_many_fields", n=len(row), width=width)
-    if any(len(cell) > MAX_FIELD_CHARS for cell in row):
+    if len(joined) > MAX_FIELD_CHARS and max(map(len, row)) > MAX_FIELD_CHARS:
         return t("rej_huge_field", limit=MAX_FIELD_CHARS)
     return None
 

@@ -7,7 +7,9 @@ could not be read; an empty cell is not a failure (the caller decides if it is n
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date, datetime
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -25,15 +27,34 @@ CHINESE_DATE = str.maketrans({"年": "-", "月": "-", "日": " ", "号": " ", "�
                               "/": "-", ".": "-", "T": " ", "：": ":"})  # fmt: skip
 
 
+def per_unique(values: pd.Series, fn: Callable[[Any], Any]) -> pd.Series:
+    """``values.map(fn)``, calling ``fn`` once per distinct value (statuses, words, repeated dates)."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=False)
+    results = np.empty(len(uniques), dtype=object)
+    results[:] = [fn(u) for u in uniques]
+    return pd.Series(results[codes], index=values.index, dtype=object)
+
+
+def _is_blank(v: object) -> bool:
+    return v is None or (isinstance(v, float) and np.isnan(v)) or (isinstance(v, str) and not v.strip())
+
+
 def blank(values: pd.Series) -> pd.Series:
     """True where a cell holds nothing (None, NaN, empty or whitespace text)."""
-    return values.map(
-        lambda v: v is None or (isinstance(v, float) and np.isnan(v)) or (isinstance(v, str) and not v.strip())
-    )
+    if _all_text(values):  # CSV cells: one vectorised pass
+        return values.astype(str).str.strip().eq("").astype(bool)
+    return per_unique(values, _is_blank).astype(bool)
+
+
+def _all_text(values: pd.Series) -> bool:
+    return pd.api.types.infer_dtype(values, skipna=False) in ("string", "empty")
 
 
 def text(values: pd.Series) -> pd.Series:
     """Cells as stripped text, None when blank; 12345.0 from Excel becomes '12345'."""
+    if _all_text(values):
+        stripped = values.astype(str).str.strip()
+        return stripped.astype(object).where(stripped.ne(""), None)
 
     def one(v: object) -> str | None:
         if v is None or (isinstance(v, float) and np.isnan(v)):
@@ -43,7 +64,7 @@ def text(values: pd.Series) -> pd.Series:
         s = str(v).strip()
         return s or None
 
-    return values.map(one).astype(object)
+    return per_unique(values, one)
 
 
 def datetimes(values: pd.Series, latest: datetime) -> tuple[pd.Series, pd.Series]:
@@ -51,13 +72,22 @@ def datetimes(values: pd.Series, latest: datetime) -> tuple[pd.Series, pd.Series
     Excel serial numbers and Excel date cells. Month-first or day-first dates are refused."""
     out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[us]")
     empty = blank(values)
-    is_dt = values.map(lambda v: isinstance(v, (datetime, date)))
+    if empty.all():
+        return out, ~empty
+    is_dt = per_unique(values, lambda v: isinstance(v, (datetime, date))).astype(bool)
     if is_dt.any():
         out[is_dt] = pd.to_datetime(
             values[is_dt].map(lambda v: pd.Timestamp(v).tz_localize(None) if getattr(v, "tzinfo", None) else v)
         )
     rest = ~empty & ~is_dt
-    raw = values[rest].map(lambda v: str(v).strip())
+    raw = per_unique(values[rest], lambda v: str(v).strip()).astype(str)
+    for fast in ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d"):  # most exports: one of these, parsed in C
+        if raw.empty:
+            break
+        parsed = pd.to_datetime(raw, format=fast, errors="coerce")
+        hit = parsed.notna()
+        out[raw.index[hit]] = parsed[hit]
+        raw = raw[~hit]
     number = pd.to_numeric(raw, errors="coerce")
     digits = raw.str.fullmatch(r"\d{8}|\d{12}|\d{14}")
     for width, fmt in ((8, "%Y%m%d"), (12, "%Y%m%d%H%M"), (14, "%Y%m%d%H%M%S")):
@@ -89,7 +119,9 @@ def datetimes(values: pd.Series, latest: datetime) -> tuple[pd.Series, pd.Series
 
 def numbers(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Floats (also from '121.5°' or full-width digits); failed where present but not a number."""
-    raw = values.map(lambda v: v if isinstance(v, (int, float)) else str(v).strip().translate(FULL_WIDTH).rstrip("°"))
+    raw = per_unique(
+        values, lambda v: v if isinstance(v, (int, float)) else str(v).strip().translate(FULL_WIDTH).rstrip("°")
+    )
     out = pd.to_numeric(raw, errors="coerce").astype(float)
     return out, ~blank(values) & out.isna()
 
@@ -109,7 +141,7 @@ def satisfaction(values: pd.Series, words: dict[str, int]) -> tuple[pd.Series, p
             return float(s)
         return np.nan
 
-    out = values.map(one).astype(float)
+    out = per_unique(values, one).astype(float)
     return out, ~blank(values) & out.isna()
 
 
@@ -122,12 +154,12 @@ def levels(values: pd.Series, words: dict[str, int]) -> tuple[pd.Series, pd.Seri
             return float(s)
         return float(lookup.get(s, np.nan))
 
-    out = values.map(one).astype(float)
+    out = per_unique(values, one).astype(float)
     return out, ~blank(values) & out.isna()
 
 
 def flags(values: pd.Series, yes: set[str], no: set[str]) -> tuple[pd.Series, pd.Series]:
-    norm = values.map(lambda v: normal(str(v)) if v is not None else "")
+    norm = per_unique(values, lambda v: normal(str(v)) if v is not None else "")
     out = norm.isin({normal(y) for y in yes})
     failed = ~norm.isin({normal(y) for y in yes} | {normal(n) for n in no}) & ~blank(values)
     return out, failed
