@@ -5,6 +5,7 @@ Pages never import duckdb. Every value from outside reaches SQL as a bound param
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -211,6 +212,7 @@ class Store:
         if not self.path.exists():
             raise FileNotFoundError(self.path)
         self._con = duckdb.connect(str(self.path))
+        self._catalog = self._con.execute("SELECT current_database()").fetchone()[0]
         self._con.execute(SCHEMA)  # databases made before a table existed get it now
         self._migrate()
         self._lock = threading.Lock()
@@ -569,47 +571,55 @@ class Store:
         """
         table, key = IMPORT_TABLES[kind]
         cur = self._con.cursor()
+        # The file's rows are staged in a scratch database on disk, committed chunk by chunk, so a
+        # million-row file does not sit in memory; the import itself is one transaction on ours.
+        scratch = self.path.with_name(f"{self.path.name}.import-{os.getpid()}.tmp")
+        scratch.unlink(missing_ok=True)
         try:
-            cur.begin()
-            cur.execute(f"CREATE OR REPLACE TEMP TABLE stage AS SELECT 0::BIGINT AS row_number, * FROM {table} LIMIT 0")
-            cur.execute("CREATE OR REPLACE TEMP TABLE stage_rejects (row_number BIGINT, raw VARCHAR, reasons VARCHAR)")
+            cur.execute("ATTACH $path AS scratch", {"path": str(scratch)})
+            cur.execute(f"CREATE TABLE scratch.stage AS SELECT 0::BIGINT AS row_number, * FROM {table} LIMIT 0")
+            cur.execute("CREATE TABLE scratch.stage_rejects (row_number BIGINT, raw VARCHAR, reasons VARCHAR)")
             for rows, rejects in batches:
                 if len(rows):
                     cur.register("incoming", rows)
-                    cur.execute("INSERT INTO stage BY NAME SELECT * FROM incoming")
+                    cur.execute("INSERT INTO scratch.stage BY NAME SELECT * FROM incoming")
                     cur.unregister("incoming")
                 if len(rejects):
                     cur.register("incoming", rejects)
-                    cur.execute("INSERT INTO stage_rejects BY NAME SELECT * FROM incoming")
+                    cur.execute("INSERT INTO scratch.stage_rejects BY NAME SELECT * FROM incoming")
                     cur.unregister("incoming")
             cur.execute(f"""
-                CREATE OR REPLACE TEMP TABLE stage_last AS
-                SELECT {key}, max(row_number) AS keep FROM stage GROUP BY {key} HAVING count(*) > 1""")
+                CREATE TABLE scratch.stage_last AS
+                SELECT {key}, max(row_number) AS keep FROM scratch.stage GROUP BY {key} HAVING count(*) > 1""")
             cur.execute(f"""
-                INSERT INTO stage_rejects
+                INSERT INTO scratch.stage_rejects
                 SELECT s.row_number, to_json(s)::VARCHAR, replace($reason, '{{row}}', l.keep::VARCHAR)
-                FROM stage s JOIN stage_last l USING ({key}) WHERE s.row_number < l.keep""",
+                FROM scratch.stage s JOIN scratch.stage_last l USING ({key}) WHERE s.row_number < l.keep""",
                 {"reason": t("rej_duplicate_id", row="{row}")})  # fmt: skip
-            cur.execute(
-                f"DELETE FROM stage WHERE row_number < (SELECT keep FROM stage_last l WHERE l.{key} = stage.{key})"
-            )
+            cur.execute(f"""
+                DELETE FROM scratch.stage
+                WHERE row_number < (SELECT keep FROM scratch.stage_last l WHERE l.{key} = scratch.stage.{key})""")
+            cur.execute("USE scratch")
+            cur.execute("CHECKPOINT")
+            cur.execute(f"USE {self._catalog}")
+            cur.begin()
             changed = " OR ".join(f"t.{c} IS DISTINCT FROM s.{c}" for c in columns if c != key) or "FALSE"
             counts = cur.execute(f"""
                 SELECT count(*) FILTER (WHERE t.{key} IS NULL),
                        count(*) FILTER (WHERE t.{key} IS NOT NULL AND ({changed})),
                        count(*) FILTER (WHERE t.{key} IS NOT NULL AND NOT ({changed}))
-                FROM stage s LEFT JOIN {table} t USING ({key})""").fetchone()
+                FROM scratch.stage s LEFT JOIN {table} t USING ({key})""").fetchone()
             inserted, updated, unchanged = (int(v) for v in counts)
             cur.execute(f"""
                 INSERT INTO {table} BY NAME
-                SELECT * EXCLUDE (row_number) FROM stage s
+                SELECT * EXCLUDE (row_number) FROM scratch.stage s
                 WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE t.{key} = s.{key})""")
             assignments = ", ".join(f"{c} = s.{c}" for c in columns if c != key)
             if assignments and updated:
                 cur.execute(f"""
-                    UPDATE {table} t SET {assignments} FROM stage s
+                    UPDATE {table} t SET {assignments} FROM scratch.stage s
                     WHERE t.{key} = s.{key} AND ({changed})""")
-            rejected = int(cur.execute("SELECT count(*) FROM stage_rejects").fetchone()[0])
+            rejected = int(cur.execute("SELECT count(*) FROM scratch.stage_rejects").fetchone()[0])
             import_id = int(cur.execute("SELECT nextval('import_ids')").fetchone()[0])
             record = {
                 **info, "import_id": import_id, "kind": kind, "inserted": inserted, "updated": updated,
@@ -618,7 +628,7 @@ class Store:
             }  # fmt: skip
             cur.execute(_IMPORT_INSERT, {k: record[k] for k in _IMPORT_FIELDS})
             cur.execute(
-                "INSERT INTO import_rejects SELECT $id, $file, row_number, raw, reasons FROM stage_rejects",
+                "INSERT INTO import_rejects SELECT $id, $file, row_number, raw, reasons FROM scratch.stage_rejects",
                 {"id": import_id, "file": info["file_name"]},
             )
             cur.execute(
@@ -627,10 +637,15 @@ class Store:
             )
             cur.commit()
         except BaseException:
-            cur.rollback()
+            with contextlib.suppress(duckdb.Error):  # nothing begun yet, or already rolled back
+                cur.rollback()
             raise
         finally:
+            with contextlib.suppress(duckdb.Error):
+                cur.execute("DETACH scratch")
             cur.close()
+            scratch.unlink(missing_ok=True)
+            scratch.with_name(scratch.name + ".wal").unlink(missing_ok=True)
         self._exec("CHECKPOINT")  # the file changes, so the app's caches (keyed by its mtime) refresh
         return record
 
