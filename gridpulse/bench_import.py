@@ -112,8 +112,10 @@ def measure_naive(db_path: Path, csv_path: Path) -> dict[str, Any]:
 def _child(mode: str, db_path: Path, csv_path: Path) -> dict[str, Any]:
     out = subprocess.run(
         [sys.executable, "-m", "gridpulse.bench_import", mode, str(db_path), str(csv_path)],
-        capture_output=True, text=True, check=True,
+        capture_output=True, text=True,
     )  # fmt: skip
+    if out.returncode != 0:
+        raise RuntimeError(f"{mode} 基准进程失败：\n{out.stderr[-3000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 

@@ -212,7 +212,6 @@ class Store:
         if not self.path.exists():
             raise FileNotFoundError(self.path)
         self._con = duckdb.connect(str(self.path))
-        self._catalog = self._con.execute("SELECT current_database()").fetchone()[0]
         self._con.execute(SCHEMA)  # databases made before a table existed get it now
         self._migrate()
         self._lock = threading.Lock()
@@ -591,17 +590,14 @@ class Store:
             cur.execute(f"""
                 CREATE TABLE scratch.stage_last AS
                 SELECT {key}, max(row_number) AS keep FROM scratch.stage GROUP BY {key} HAVING count(*) > 1""")
-            cur.execute(f"""
+            duplicates = int(cur.execute(f"""
                 INSERT INTO scratch.stage_rejects
                 SELECT s.row_number, to_json(s)::VARCHAR, replace($reason, '{{row}}', l.keep::VARCHAR)
                 FROM scratch.stage s JOIN scratch.stage_last l USING ({key}) WHERE s.row_number < l.keep""",
-                {"reason": t("rej_duplicate_id", row="{row}")})  # fmt: skip
+                {"reason": t("rej_duplicate_id", row="{row}")}).fetchone()[0])  # fmt: skip
             cur.execute(f"""
                 DELETE FROM scratch.stage
                 WHERE row_number < (SELECT keep FROM scratch.stage_last l WHERE l.{key} = scratch.stage.{key})""")
-            cur.execute("USE scratch")
-            cur.execute("CHECKPOINT")
-            cur.execute(f"USE {self._catalog}")
             cur.begin()
             changed = " OR ".join(f"t.{c} IS DISTINCT FROM s.{c}" for c in columns if c != key) or "FALSE"
             counts = cur.execute(f"""
@@ -624,6 +620,7 @@ class Store:
             record = {
                 **info, "import_id": import_id, "kind": kind, "inserted": inserted, "updated": updated,
                 "unchanged": unchanged, "rejected": rejected, "rows_read": inserted + updated + unchanged + rejected,
+                "duplicates": duplicates,
                 "warnings": json.dumps(dict(warnings or {}), ensure_ascii=False),
             }  # fmt: skip
             cur.execute(_IMPORT_INSERT, {k: record[k] for k in _IMPORT_FIELDS})

@@ -260,7 +260,6 @@ ZH: dict[str, str] = {
     "imp_summary": "{file}：读取 {read} 行，新增 {inserted}，更新 {updated}，未变 {unchanged}，拒收 {rejected}（用时 {seconds:.1f} 秒）",
     "imp_summary_reason": "  拒收原因：{reason}（{n} 行）",
     "imp_summary_warning": "  提示：{warning}（{n} 行）",
-    "rej_duplicate_prefix": "同一文件中编号重复",
     "imp_zip_no_shp": "{name} 是压缩包，但里面没有 .shp 文件：Shapefile 请把 .shp、.shx、.dbf、.prj 一起压缩后导入。",
     "imp_not_grid_file": "{name} 不是网格边界文件：请用 GeoJSON、压缩的 Shapefile（.zip）或 KML。",
     "imp_grid_unreadable": "{name} 无法读取为网格图层（{error}）。",

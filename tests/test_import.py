@@ -39,7 +39,7 @@ def lonlat(n: int) -> str:
 @pytest.fixture
 def street(tmp_path: Path) -> Store:
     """A real (non-demo) street with the fixture's nine grids and no cases yet."""
-    path = tmp_path / "street.duckdb"
+    path = tmp_path / "测试-street 1.duckdb"  # a name that is no SQL identifier
     empty = pd.DataFrame(columns=db.CASE_COLUMNS)
     res = pd.DataFrame(columns=db.RESOURCE_COLUMNS)
     db.write_street(path, fixtures.grid_rows(), empty, res, {"street_name": "测试街道", "source": "import"})
@@ -276,6 +276,7 @@ def test_bad_file_corpus(name: str, make: Maker, outcome: tuple[object, ...], st
     if reason:
         assert rejects["reasons"].str.contains(str(reason), regex=False).all(), rejects["reasons"].tolist()
         assert rejects["row_number"].ge(2).all()  # spreadsheet row numbers: the header is row 1
+        assert any(str(reason).split("“")[0][:6] in r for r, _ in summary.top_reasons), summary.top_reasons
     assert summary.record["rows_read"] == inserted + rejected + summary.record["updated"] + summary.record["unchanged"]
 
 
@@ -739,3 +740,15 @@ def test_import_page_refuses_the_demo_street(tmp_path: Path, monkeypatch: pytest
     at = _import_page()
     assert any("当前是演示数据库" in i.value for i in at.info)
     assert not at.file_uploader
+
+
+def test_the_import_benchmark_runs_and_accounts_for_every_row() -> None:
+    from gridpulse import bench_import
+
+    [result] = bench_import.run((3000,))
+    ours = result["ours"]
+    assert ours["rows"] == 3000
+    assert ours["inserted"] + ours["rejected"] == 3000
+    assert 0 < ours["rejected"] < 100  # ~1 % of rows carry a bad date on purpose
+    assert 0.6 < ours["assigned_share"] < 0.9  # points spread over the street's bounding box
+    assert "3,000" in bench_import.table([result])

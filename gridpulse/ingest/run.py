@@ -99,9 +99,7 @@ def import_file(
             "format": table.format, "encoding": table.encoding}  # fmt: skip
     update = case_update_columns(columns) if kind == "cases" else resource_update_columns(columns)
     record = store.import_rows(kind, batches(), update, info, warnings)
-    duplicates = int(
-        store.import_rejects(record["import_id"])["reasons"].str.startswith(t("rej_duplicate_prefix")).sum()
-    )
+    duplicates = record.get("duplicates", 0)
     if duplicates:
         reasons[t("rej_duplicate_id", row="…")] += duplicates
     record["warnings"] = {w: n for w, n in warnings.items() if n}
