@@ -26,6 +26,7 @@ from gridpulse import db, exports
 from gridpulse.db import Store
 from gridpulse.ingest import grids, mapping, run, sources
 from gridpulse.ingest.sources import ImportFileError
+from gridpulse.scope import Scope
 from tests import exportfiles, fixtures
 
 HEADER = "工单编号,受理时间,诉求类别,诉求内容,办结时间,处理状态,经度,纬度,所属网格"
@@ -599,7 +600,6 @@ def demo_street(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_round_trip_of_a_realistic_export(form: str, demo_street: Path, tmp_path: Path) -> None:
     from gridpulse import views
     from gridpulse.filters import Filters
-    from gridpulse.scope import Scope
 
     source = Store(demo_street)
     try:
@@ -752,3 +752,16 @@ def test_the_import_benchmark_runs_and_accounts_for_every_row() -> None:
     assert 0 < ours["rejected"] < 100  # ~1 % of rows carry a bad date on purpose
     assert 0.6 < ours["assigned_share"] < 0.9  # points spread over the street's bounding box
     assert "3,000" in bench_import.table([result])
+
+
+def test_import_page_takes_a_grid_layer(own_street: Path, tmp_path: Path) -> None:
+    from gridpulse.ui import cache
+
+    geo = exportfiles.grids_geojson(fixtures.grid_rows().iloc[:4], tmp_path / "grids.geojson")
+    at = _import_page()
+    at.radio(key="imp_kind").set_value("grids")
+    at.file_uploader(key="imp_file").set_value(("网格.geojson", geo.read_bytes(), "application/geo+json"))
+    at.button[0].click().run()
+    assert not at.exception, at.exception
+    assert {m.label: m.value for m in at.metric}["读取"] == "4"
+    assert len(cache.store().grids(Scope.street())) == 4
