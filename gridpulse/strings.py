@@ -252,6 +252,7 @@ ZH: dict[str, str] = {
     "warn_bad_satisfaction": "满意度无法识别，已留空",
     "warn_bad_level": "层级无法识别，已留空",
     "warn_bad_flag": "是否重办无法识别，记为否",
+    "warn_new_categories": "新出现的诉求类别：{names}（原样保留；如需归并到已有类别，请在映射文件 categories 中对照）",
     "warn_placed_by_name": "无坐标，按网格名称落入网格",
     "warn_unassigned": "不在任何网格内（记为未落网格，未丢弃）",
     "uncategorised": "未分类",

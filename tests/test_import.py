@@ -365,6 +365,13 @@ def test_unknown_status_is_mapped_through_the_mapping_file(street: Store, tmp_pa
     assert (row["status"], row["category"]) == ("reported", "环境卫生")
 
 
+def test_new_categories_are_kept_and_named(street: Store, tmp_path: Path) -> None:
+    imported(street, csv_file(tmp_path, [HEADER, f"A1,2026-03-01,环境卫生,x,,,{C5},"]))
+    summary = imported(street, csv_file(tmp_path, [HEADER, f"A2,2026-03-01,井盖缺失,x,,,{C5},"], name="b.csv"))
+    assert table(street).set_index("case_id").loc["A2", "category"] == "井盖缺失"  # never turned into "other"
+    assert any(w.startswith("新出现的诉求类别：井盖缺失") for w in summary.warnings)
+
+
 def test_unknown_columns_are_mapped_by_flags(street: Store, tmp_path: Path) -> None:
     lines = ["流水号,来单日期,事项", "X1,2026-03-01,环境卫生"]
     with pytest.raises(ImportFileError, match="--map reported_at=你的列名"):

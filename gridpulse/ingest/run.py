@@ -22,6 +22,7 @@ from gridpulse.scope import Scope
 from gridpulse.strings import t
 
 TOP_REASONS = 5
+MAX_NEW_CATEGORIES = 10
 QUOTED = re.compile(r"“[^”]*”")
 
 
@@ -79,6 +80,8 @@ def import_file(
     reasons: Counter[str] = Counter()
     latest = max(store.as_of(), datetime.now())
     default_source = "Open311" if table.format == "open311" else t("default_source")
+    known_categories = set(store.distinct_values(Scope.street(), "category")) if kind == "cases" else set()
+    seen_categories: set[str] = set()
 
     def batches() -> Iterator[tuple[pd.DataFrame, pd.DataFrame]]:
         done = 0
@@ -88,6 +91,8 @@ def import_file(
             else:
                 result = rows.resources(chunk, columns, spec, placer)
             warnings.update(result.warnings)
+            if kind == "cases":
+                seen_categories.update(result.rows["category"].dropna().unique())
             for text in result.rejects["reasons"]:
                 reasons.update(QUOTED.sub("“…”", part) for part in text.split("；"))
             done += len(chunk.frame) + len(chunk.unreadable)
@@ -102,6 +107,10 @@ def import_file(
     duplicates = record.get("duplicates", 0)
     if duplicates:
         reasons[t("rej_duplicate_id", row="…")] += duplicates
+    new = sorted(seen_categories - known_categories - {t("uncategorised")})
+    if known_categories and new:  # a first import brings every category: nothing to flag then
+        shown = "、".join(new[:MAX_NEW_CATEGORIES]) + ("…" if len(new) > MAX_NEW_CATEGORIES else "")
+        warnings[t("warn_new_categories", names=shown)] = len(new)
     record["warnings"] = {w: n for w, n in warnings.items() if n}
     return Summary(record, reasons.most_common(TOP_REASONS), record["warnings"], time.perf_counter() - started, columns)
 
