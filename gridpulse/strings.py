@@ -216,7 +216,7 @@ ZH: dict[str, str] = {
     "imp_zip_not_xlsx": "{name} 是压缩文件但不是 Excel 工作簿：诉求与资源请用 .xlsx 或 CSV，网格边界请按“网格”导入。",
     "imp_bad_xlsx": "{name} 无法作为 Excel 打开（{error}）：请在 Excel 中另存为 .xlsx。",
     "imp_no_sheet": "{name} 中没有工作表“{sheet}”，现有：{sheets}。",
-    "imp_empty_sheet": "{name} 的工作表“{sheet}”是空的。",
+    "imp_empty_sheet": "{name} 的工作表“{sheet}”是空的。工作簿中的工作表：{sheets}；请用 --sheet 指定（导入页面填写“Excel 工作表名”）。",
     "imp_bad_json": "{name} 不是有效的 JSON（第 {line} 行附近：{error}）。",
     "imp_not_open311": "{name} 不是 Open311 GeoReport v2 诉求列表（应为 [{{...}}, ...]）。",
     "imp_no_records": "{name} 中没有任何记录。",

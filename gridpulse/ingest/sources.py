@@ -225,7 +225,7 @@ def _xlsx(path: Path, sheet: str | None, chunk_rows: int) -> Table:
             break
     if headers is None:
         wb.close()
-        raise _fail("imp_empty_sheet", name=path.name, sheet=ws.title)
+        raise _fail("imp_empty_sheet", name=path.name, sheet=ws.title, sheets="、".join(wb.sheetnames))
     return Table(path, "xlsx", None, headers, _xlsx_chunks(wb, rows, headers, header_line, chunk_rows))
 
 
