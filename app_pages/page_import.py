@@ -53,7 +53,7 @@ if submitted:
                 col.metric(t(f"imp_{key}"), f"{r[key]:,}")
             st.caption(t("imp_rate", seconds=summary.seconds, rate=summary.rows_per_second))
             for line in summary.lines()[1:]:
-                st.write(line.strip())
+                st.text(line.strip())  # plain text: headers and values from the file are not Markdown
             st.download_button(t("imp_save_mapping"), views.mapping_json(kind, summary.columns, crs=epsg.strip() or crs),
                                file_name=f"映射_{kind}.json", mime="application/json", key="imp_mapping_out")
 

@@ -137,11 +137,13 @@ def _import(args: argparse.Namespace) -> int:
     from gridpulse.ingest.sources import ImportFileError
 
     path = Path(args.db) if args.db else config.db_path()
+    created = False
     try:
         if not path.exists():
             if not args.street:
                 raise ImportFileError(f"数据库 {path} 不存在：新建时请加 --street 街道名称。")
             db.create_empty(path, args.street)
+            created = True
         store = _open_store(args)
     except ImportFileError as err:
         raise auth.AuthError(str(err)) from err
@@ -170,6 +172,9 @@ def _import(args: argparse.Namespace) -> int:
             spec.crs = args.crs or spec.crs
             spec.save(Path(args.save_mapping))
     except ImportFileError as err:
+        store.close()
+        if created:  # the file this command made is taken away again
+            path.unlink(missing_ok=True)
         raise auth.AuthError(f"导入失败，数据库未改动：{err}") from err
     finally:
         store.close()

@@ -10,6 +10,7 @@ import json
 import math
 import os
 import threading
+import uuid
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from pathlib import Path
@@ -215,6 +216,7 @@ class Store:
         self._con.execute(SCHEMA)  # databases made before a table existed get it now
         self._migrate()
         self._lock = threading.Lock()
+        self._import_lock = threading.Lock()
 
     def _migrate(self) -> None:
         for col in ("reporter_name", "reporter_phone", "address", "placement"):
@@ -568,11 +570,22 @@ class Store:
         say, ratings does not erase them. Within the file the last row of an id wins, the
         earlier ones are rejected. Any error rolls everything back.
         """
+        with self._import_lock:  # one import at a time: two admins' uploads queue, they do not collide
+            return self._import_rows(kind, batches, columns, info, warnings)
+
+    def _import_rows(
+        self,
+        kind: str,
+        batches: Iterable[tuple[pd.DataFrame, pd.DataFrame]],
+        columns: list[str],
+        info: Mapping[str, Any],
+        warnings: Mapping[str, int] | None,
+    ) -> dict[str, Any]:
         table, key = IMPORT_TABLES[kind]
         cur = self._con.cursor()
         # The file's rows are staged in a scratch database on disk, committed chunk by chunk, so a
         # million-row file does not sit in memory; the import itself is one transaction on ours.
-        scratch = self.path.with_name(f"{self.path.name}.import-{os.getpid()}.tmp")
+        scratch = self.path.with_name(f"{self.path.name}.import-{uuid.uuid4().hex}.tmp")
         scratch.unlink(missing_ok=True)
         try:
             cur.execute("ATTACH $path AS scratch", {"path": str(scratch)})
@@ -656,9 +669,22 @@ class Store:
     ) -> dict[str, Any]:
         """A new grid layer in place of the old, every case and resource joined to it again, atomically.
 
+        Takes the import lock, like ``import_rows``.
+
         ``assign(lon, lat)`` gives the new grid code of each point. A case placed by name keeps
         its grid if the new layer still has that code.
         """
+        with self._import_lock:
+            return self._replace_grids(grids, rejects, info, assign, chunk)
+
+    def _replace_grids(
+        self,
+        grids: pd.DataFrame,
+        rejects: pd.DataFrame,
+        info: Mapping[str, Any],
+        assign: Callable[[Any, Any], Any],
+        chunk: int,
+    ) -> dict[str, Any]:
         cur = self._con.cursor()
         try:
             cur.begin()

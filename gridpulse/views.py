@@ -360,7 +360,7 @@ def category_by_month(store: Store, scope: Scope, f: Filters) -> pd.DataFrame:
 
 # ---- data import (the admin page; the CLI calls gridpulse.ingest directly) ----
 
-IMPORT_CRS = ("wgs84", "cgcs2000", "gcj02", "bd09")
+IMPORT_CRS = ("auto", "wgs84", "cgcs2000", "gcj02", "bd09")
 
 
 def import_upload(
@@ -370,14 +370,13 @@ def import_upload(
     name: str,
     data: bytes,
     *,
-    crs: str,
+    crs: str | None,
     sheet: str | None = None,
     maps_text: str = "",
     spec_json: bytes | None = None,
     progress: Callable[[int, float], None] | None = None,
 ) -> Any:
     """Import an uploaded file as ``admin``: it is written to a temporary file and read like the CLI's."""
-    import json
     import tempfile
     from pathlib import Path
 
@@ -387,9 +386,10 @@ def import_upload(
     spec = mapping.MappingSpec(kind=kind)
     if spec_json:
         try:
-            spec = mapping.MappingSpec(**json.loads(spec_json.decode("utf-8-sig")))
-        except (ValueError, TypeError) as err:
+            spec = mapping.parse(spec_json.decode("utf-8-sig"), "映射文件")
+        except UnicodeDecodeError as err:
             raise ImportFileError(t("imp_bad_mapping", name="映射文件", error=err)) from err
+    crs = None if crs in (None, "", "auto") else crs
     maps = mapping.parse_map_flags([line for line in maps_text.splitlines() if line.strip()])
     suffix = Path(name).suffix or ".dat"
     with tempfile.TemporaryDirectory() as tmp:
@@ -403,19 +403,21 @@ def import_upload(
                 progress(done, min(done / rough_rows, 0.99))
 
         if kind == "grids":
-            return grids.import_grids(store, path, crs=crs, maps={**spec.columns, **maps}, username=admin.username,
-                                      file_name=name)  # fmt: skip
+            maps = {**spec.columns, **maps}
+            user = admin.username
+            return grids.import_grids(store, path, crs=crs or spec.crs, maps=maps, username=user, file_name=name)
         return run.import_file(store, kind, path, crs=crs, maps=maps, spec=spec, sheet=sheet, username=admin.username,
                                file_name=name, progress=report)  # fmt: skip
 
 
-def mapping_json(kind: str, columns: dict[str, str], crs: str) -> bytes:
+def mapping_json(kind: str, columns: dict[str, str], crs: str | None) -> bytes:
     """The columns an import used, as a mapping file to reuse with next month's export."""
     import json
     from dataclasses import asdict
 
     from gridpulse.ingest.mapping import MappingSpec
 
+    crs = None if crs in (None, "", "auto") else crs
     return json.dumps(asdict(MappingSpec(kind=kind, columns=columns, crs=crs)), ensure_ascii=False, indent=2).encode()
 
 

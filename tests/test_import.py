@@ -196,8 +196,11 @@ CORPUS: list[tuple[str, Maker, tuple[object, ...]]] = [
             f"A5,46086.5,环境卫生,x,,,{C5},",
             f"A6,2026-03-07T09:00:00+08:00,环境卫生,x,,,{C5},",
             f"A7,2026.3.8,环境卫生,x,,,{C5},",
+            f"A8,2026-03-09 09:00:00.000,环境卫生,x,,,{C5},",
+            f"A9,2026-03-10T01:00:00.000Z,环境卫生,x,,,{C5},",
+            f"A10,2026-03-11T09:00:00+08,环境卫生,x,,,{C5},",
         ),
-        ("ok", 7, 0, None),
+        ("ok", 10, 0, None),
     ),
     ("month_first_date", _lines(HEADER, f"A1,03/04/2026,环境卫生,x,,,{C5},"), ("ok", 0, 1, "无法识别为时间")),
     ("words_for_date", _lines(HEADER, f"A1,昨天下午,环境卫生,x,,,{C5},"), ("ok", 0, 1, "无法识别为时间")),
@@ -295,6 +298,9 @@ def test_dates_in_every_format_mean_the_same_moments(street: Store, tmp_path: Pa
     assert got["A5"] == pd.Timestamp("2026-03-05 12:00")  # Excel serial 46086.5
     assert got["A6"] == pd.Timestamp("2026-03-07 09:00")  # +08:00 is Beijing time
     assert got["A7"] == pd.Timestamp("2026-03-08")
+    assert got["A8"] == pd.Timestamp("2026-03-09 09:00")  # database exports write milliseconds
+    assert got["A9"] == pd.Timestamp("2026-03-10 09:00")  # UTC (JavaScript) to Beijing time
+    assert got["A10"] == pd.Timestamp("2026-03-11 09:00")
 
 
 def test_swapped_coordinates_are_fixed_and_placed(street: Store, tmp_path: Path) -> None:
@@ -772,3 +778,77 @@ def test_import_page_takes_a_grid_layer(own_street: Path, tmp_path: Path) -> Non
     assert not at.exception, at.exception
     assert {m.label: m.value for m in at.metric}["读取"] == "4"
     assert len(cache.store().grids(Scope.street())) == 4
+
+
+# ---- found by review ------------------------------------------------------------------
+
+
+def test_a_narrower_later_export_does_not_set_status_back(street: Store, tmp_path: Path) -> None:
+    full = ["工单编号,受理时间,办结时间,评价时间,处理状态",
+            "A1,2026-03-01 09:00,2026-03-02 09:00,2026-03-03 09:00,已回访"]  # fmt: skip
+    imported(street, csv_file(tmp_path, full))
+    imported(street, csv_file(tmp_path, ["工单编号,受理时间,诉求类别", "A1,2026-03-01 09:00,环境卫生"], name="b.csv"))
+    row = table(street).iloc[0]
+    assert (row["status"], row["category"]) == ("rated", "环境卫生")
+
+
+def test_optional_times_that_cannot_be_read_keep_the_case(street: Store, tmp_path: Path) -> None:
+    lines = ["工单编号,受理时间,办理期限,办结时间", "A1,2026-03-01 09:00,5个工作日,2026-03-01"]
+    summary = imported(street, csv_file(tmp_path, lines))
+    row = table(street).iloc[0]
+    assert summary.record["inserted"] == 1
+    assert pd.isna(row["deadline_at"])
+    assert row["resolved_at"] == pd.Timestamp("2026-03-01")  # a date only, the same day: not "before"
+    assert summary.warnings["办理期限无法识别为时间，已留空（诉求保留）"] == 1
+    summary = imported(street, csv_file(tmp_path, lines, name="b.csv"), maps={"deadline_at": ""})
+    assert "deadline_at" not in summary.columns  # "target=" ignores a recognised column
+
+
+def test_ids_mangled_by_excel_are_rejected_not_merged(street: Store, tmp_path: Path) -> None:
+    lines = ["工单编号,受理时间", "2.02603E+17,2026-03-01", "202603010001234,2026-03-01"]
+    summary = imported(street, csv_file(tmp_path, lines))
+    assert (summary.record["inserted"], summary.record["rejected"]) == (1, 1)
+    assert "科学计数法" in street.import_rejects()["reasons"].iloc[0]
+
+
+def test_repeated_headers_get_names_of_their_own(street: Store, tmp_path: Path) -> None:
+    lines = ["工单编号,受理时间,备注_3,备注,备注", "A1,2026-03-01,a,b,c"]
+    opened = sources.open_table(csv_file(tmp_path, lines))
+    assert opened.headers == ["工单编号", "受理时间", "备注_3", "备注", "备注_5"]
+    summary = imported(street, csv_file(tmp_path, lines, name="b.csv"), maps={"description": "备注_5"})
+    assert table(street).iloc[0]["description"] == "c"
+    assert summary.record["inserted"] == 1
+
+
+@pytest.mark.parametrize(
+    "text",
+    ['{"columns": ["a"]}', '{"categories": "x"}', '{"statuses": null}', '{"crs": 4547}', '{"colums": {}}', "[1]"],
+)
+def test_a_malformed_mapping_file_is_refused_in_chinese(text: str) -> None:
+    with pytest.raises(ImportFileError, match="映射文件"):
+        mapping.parse(text, "映射文件")
+
+
+def test_a_projected_layer_without_prj_is_refused_and_the_page_keeps_the_files_own_crs(
+    street: Store, tmp_path: Path
+) -> None:
+    from gridpulse import auth, views
+
+    layer = _layer([fixtures.cell(1), fixtures.cell(2)]).rename(
+        columns={"网格编码": "code", "网格名称": "name", "所属社区": "community"}
+    )
+    shp_dir = tmp_path / "shp"
+    shp_dir.mkdir()
+    layer.to_crs("EPSG:4549").to_file(shp_dir / "g.shp", driver="ESRI Shapefile", encoding="utf-8")
+    members = {f.name: f.read_bytes() for f in shp_dir.iterdir()}
+    no_prj = {k: v for k, v in members.items() if not k.endswith(".prj")}
+    (tmp_path / "noprj.zip").write_bytes(_zip_bytes(no_prj))
+    before = table(street, "grids")
+    with pytest.raises(ImportFileError, match="不在中国的经纬度范围内"):
+        grids.import_grids(street, tmp_path / "noprj.zip")
+    pd.testing.assert_frame_equal(table(street, "grids"), before)
+    admin = auth.User("admin", "管理员", "admin", Scope("admin"))
+    summary = views.import_upload(street, admin, "grids", "g.zip", _zip_bytes(members), crs="auto")
+    assert summary.record["rejected"] == 0
+    stored = table(street, "grids").set_index("grid_code").loc[fixtures.code(1), "geometry"]
+    assert shapely.from_wkb(bytes(stored)).normalize().equals_exact(fixtures.cell(1).normalize(), tolerance=1e-7)

@@ -24,6 +24,7 @@ import shapely
 from geo import chinacrs, join, shapes
 from gridpulse.db import Store
 from gridpulse.ingest import mapping, values
+from gridpulse.ingest.rows import CHINA_LAT, CHINA_LON
 from gridpulse.ingest.run import Summary, coordinate_system
 from gridpulse.ingest.sources import ImportFileError, preview_rows
 from gridpulse.strings import t
@@ -39,7 +40,7 @@ def read_layer(path: Path) -> gpd.GeoDataFrame:
         raise ImportFileError(t("imp_not_found", path=path))
     if path.stat().st_size == 0:
         raise ImportFileError(t("imp_empty_file", name=path.name))
-    head = path.read_bytes()[:4096]
+    head = path.read_bytes()[:4096].removeprefix(b"\xef\xbb\xbf")
     if head.startswith(b"PK\x03\x04"):
         try:
             with zipfile.ZipFile(path) as zf:
@@ -88,6 +89,10 @@ def import_grids(
 ) -> Summary:  # fmt: skip
     started = time.perf_counter()
     layer = to_wgs84(read_layer(path), crs)
+    x0, y0, x1, y1 = layer.total_bounds
+    if not (CHINA_LON[0] <= x0 <= x1 <= CHINA_LON[1] and CHINA_LAT[0] <= y0 <= y1 <= CHINA_LAT[1]):
+        bounds = f"{x0:.4f}, {y0:.4f}, {x1:.4f}, {y1:.4f}"
+        raise ImportFileError(t("imp_grid_not_lonlat", name=Path(path).name, bounds=bounds))
     headers = [c for c in layer.columns if c != "geometry"]
     columns = mapping.resolve_columns(headers, "grids", maps or {})
     warnings: Counter[str] = Counter()
@@ -147,6 +152,7 @@ def import_grids(
     info = {"ts": datetime.now(), "username": username, "file_name": file_name or Path(path).name, "format": "grids",
             "encoding": None, "warnings": json.dumps(dict(warnings), ensure_ascii=False)}  # fmt: skip
     record = store.replace_grids(grid_rows, rejects, info, index.assign)
+    warnings[t("warn_rejoined")] += record["rejoined"]
     record["warnings"] = {w: n for w, n in warnings.items() if n}
     reasons_count = Counter(r for text in rejects["reasons"] for r in text.split("；"))
     return Summary(record, reasons_count.most_common(5), record["warnings"], time.perf_counter() - started, columns)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 from gridpulse.ingest.sources import ImportFileError
@@ -183,11 +183,30 @@ class MappingSpec:
 
 def load(path: Path) -> MappingSpec:
     try:
-        data = json.loads(Path(path).read_text(encoding="utf-8-sig"))
-        spec = MappingSpec(**data)
-    except (OSError, json.JSONDecodeError, TypeError) as err:
+        text = Path(path).read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as err:
         raise ImportFileError(t("imp_bad_mapping", name=Path(path).name, error=err)) from err
-    bad = {v for v in spec.statuses.values()} - set(STATUSES.values())
+    return parse(text, Path(path).name)
+
+
+def parse(text: str, name: str) -> MappingSpec:
+    """A mapping file's content, checked: every part of the right type, statuses among the five steps."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise ImportFileError(t("imp_bad_mapping", name=name, error=err)) from err
+    if not isinstance(data, dict) or set(data) - {f.name for f in fields(MappingSpec)}:
+        allowed = "只能有 kind、columns、statuses、categories、crs、source"
+        raise ImportFileError(t("imp_bad_mapping", name=name, error=allowed))
+    for part in ("columns", "statuses", "categories"):
+        value = data.get(part, {})
+        if not isinstance(value, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
+            raise ImportFileError(t("imp_bad_mapping", name=name, error=f"{part} 应为 {{\"文字\": \"文字\"}}"))
+    for part in ("kind", "crs", "source"):
+        if data.get(part) is not None and not isinstance(data[part], str):
+            raise ImportFileError(t("imp_bad_mapping", name=name, error=f"{part} 应为文字"))
+    spec = MappingSpec(**data)
+    bad = set(spec.statuses.values()) - set(STATUSES.values())
     if bad:
         raise ImportFileError(t("imp_bad_mapping_status", values="、".join(sorted(bad))))
     return spec
@@ -198,9 +217,9 @@ def parse_map_flags(flags: list[str]) -> dict[str, str]:
     out = {}
     for flag in flags:
         target, sep, source = flag.partition("=")
-        if not sep or not target.strip() or not source.strip():
+        if not sep or not target.strip():
             raise ImportFileError(t("imp_bad_map_flag", flag=flag))
-        out[target.strip()] = source.strip()
+        out[target.strip()] = source.strip()  # an empty source: ignore the column the header would give
     return out
 
 
@@ -215,13 +234,15 @@ def resolve_columns(headers: list[str], kind: str, explicit: dict[str, str]) -> 
         raise ImportFileError(t("imp_unknown_target", targets="、".join(sorted(unknown)), known="、".join(aliases)))
     by_normal = {normal(h): h for h in reversed(headers)}
     out: dict[str, str] = {}
+    ignored = {target for target, source in explicit.items() if not source}
+    explicit = {target: source for target, source in explicit.items() if source}
     for target, source in explicit.items():
         if source not in headers and normal(source) not in by_normal:
             raise ImportFileError(t("imp_map_source_missing", source=source, headers="、".join(headers)))
         out[target] = source if source in headers else by_normal[normal(source)]
     taken = set(out.values())
     for target, names in aliases.items():
-        if target in out:
+        if target in out or target in ignored:
             continue
         for name in names:
             header = by_normal.get(normal(name))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -120,7 +121,17 @@ def _inside(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
         return (lon >= CHINA_LON[0]) & (lon <= CHINA_LON[1]) & (lat >= CHINA_LAT[0]) & (lat <= CHINA_LAT[1])
 
 
+SCIENTIFIC = re.compile(r"^[+-]?\d(?:\.\d+)?[eE][+-]?\d+$")
+EXACT_FLOAT_DIGITS = 1e15  # a float cell cannot hold a longer number exactly
+
+
 def identifiers(raw: pd.Series, problems: _Problems, missing_reason: str) -> pd.Series:
+    mangled = values.per_unique(
+        raw,
+        lambda v: (isinstance(v, float) and abs(v) >= EXACT_FLOAT_DIGITS)
+        or (isinstance(v, str) and bool(SCIENTIFIC.match(v.strip()))),
+    ).astype(bool)
+    problems.add(mangled, t("rej_id_scientific"))
     ids = values.text(raw)
     problems.add(ids.isna(), missing_reason)
     problems.add(ids.map(lambda v: v is not None and len(v) > MAX_ID_CHARS), t("rej_id_too_long", n=MAX_ID_CHARS))
@@ -140,7 +151,10 @@ def cases(chunk: Chunk, columns: dict[str, str], spec: MappingSpec, placer: Plac
     for name in TIME_COLUMNS:
         parsed, failed = values.datetimes(col(name), latest)
         raw = col(name)
-        problems.add(failed, lambda i, raw=raw, name=name: t("rej_bad_time", column=columns[name], value=raw.iloc[i]))
+        if name == "reported_at":  # required: without it a case cannot be counted in any period
+            problems.add(failed, lambda i, raw=raw: t("rej_bad_time", column=columns["reported_at"], value=raw.iloc[i]))
+        elif failed.any():  # optional: the case is kept, the unreadable time left empty
+            warnings[t("warn_bad_time", column=columns[name])] += int(failed.sum())
         out[name] = parsed
     problems.add(values.blank(col("reported_at")), t("rej_no_reported_at"))
     for name in TEXT_COLUMNS:
@@ -159,6 +173,10 @@ def cases(chunk: Chunk, columns: dict[str, str], spec: MappingSpec, placer: Plac
         resolved_without_time = out["status"].isin(["resolved", "rated"]) & out["resolved_at"].isna()
     warnings[t("warn_resolved_no_time")] += int(resolved_without_time.sum())
     before = out["resolved_at"].notna() & out["reported_at"].notna() & (out["resolved_at"] < out["reported_at"])
+    date_only_same_day = (out["resolved_at"] == out["resolved_at"].dt.normalize()) & (
+        out["resolved_at"].dt.normalize() == out["reported_at"].dt.normalize()
+    )
+    before &= ~date_only_same_day  # 办结时间 written as a date only: the same day is not "before"
     problems.add(before, t("rej_resolved_before_reported"))
     stars, bad_stars = values.satisfaction(col("satisfaction"), SATISFACTION)
     warnings[t("warn_bad_satisfaction")] += int(bad_stars.sum())

@@ -125,7 +125,9 @@ def coordinate_system(name: str) -> str:
 
 def case_update_columns(columns: dict[str, str]) -> list[str]:
     """The case columns a file provides (an existing case is updated in these only)."""
-    out = {"case_id", "status"}
+    out = {"case_id"}
+    if {"status", "dispatched_at", "accepted_at", "resolved_at", "rated_at", "updated_at"} & set(columns):
+        out.add("status")  # else the status would be guessed from a narrower export's missing steps
     for target in columns:
         if target in ("lon", "lat"):
             out |= {"lon", "lat", "grid_code", "placement"}

@@ -118,7 +118,7 @@ def _csv(path: Path, encoding: str, text_head: str, chunk_rows: int) -> Table:
         delimiter = csv.Sniffer().sniff(text_head[:16_384], delimiters=DELIMITERS).delimiter
     except csv.Error:
         delimiter = ","
-    csv.field_size_limit(1 << 30)
+    csv.field_size_limit(MAX_FIELD_CHARS * 64)  # far beyond a real cell, yet an open quote cannot eat 1 GB
     fh = path.open(encoding=encoding, newline="")
     reader = csv.reader(fh, delimiter=delimiter, strict=True)
     headers, header_line = None, 0
@@ -187,12 +187,17 @@ def _preview(row: list[Any], limit: int = 2000) -> str:
 
 def _clean_headers(row: list[Any]) -> list[str]:
     """Header texts, stripped; blanks and repeats get a position so every column has a name."""
+    names = ["" if cell is None else str(cell).strip().lstrip("\ufeff") for cell in row]
+    taken = set(names)
     out: list[str] = []
-    for i, cell in enumerate(row, start=1):
-        name = "" if cell is None else str(cell).strip().lstrip("\ufeff")
+    for i, name in enumerate(names, start=1):
         name = name or t("imp_unnamed_column", i=i)
-        if name in out:
-            name = f"{name}_{i}"
+        if name in out:  # a repeated header gets a suffix that is no other header's name
+            k = i
+            while f"{name}_{k}" in taken:
+                k += 1
+            name = f"{name}_{k}"
+        taken.add(name)
         out.append(name)
     return out
 

@@ -22,9 +22,12 @@ EXCEL_SERIAL_RANGE = (30_000, 80_000)
 EARLIEST_YEAR = 2000
 LOCAL_TZ = "Asia/Shanghai"
 YEAR_FIRST = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}")
-HAS_ZONE = re.compile(r"(?:Z|[+-]\d\d:?\d\d)$")
+# A zone only after a time: 2026-03-01T09:00:00+08:00, ...09:00:00.000Z, ...09:00+08 (not the date's -01).
+HAS_ZONE = re.compile(r"\d:\d\d(?::\d\d(?:\.\d+)?)?\s*(?:Z|[+-]\d\d(?::?\d\d)?)$")
+SHORT_ZONE = re.compile(r"([+-]\d\d)$")
+DOTTED_DATE = re.compile(r"^(\d{4})\.(\d{1,2})\.(\d{1,2})")
 CHINESE_DATE = str.maketrans({"年": "-", "月": "-", "日": " ", "号": " ", "时": ":", "点": ":", "分": ":", "秒": "",
-                              "/": "-", ".": "-", "T": " ", "：": ":"})  # fmt: skip
+                              "/": "-", "：": ":"})  # fmt: skip
 
 
 def per_unique(values: pd.Series, fn: Callable[[Any], Any]) -> pd.Series:
@@ -97,24 +100,34 @@ def datetimes(values: pd.Series, latest: datetime) -> tuple[pd.Series, pd.Series
     serial = number.notna() & ~digits & number.between(*EXCEL_SERIAL_RANGE)
     if serial.any():
         out[serial[serial].index] = (EXCEL_EPOCH + pd.to_timedelta(number[serial], unit="D")).dt.round("s")
-    words = raw[number.isna()].str.translate(CHINESE_DATE).str.replace(r"\s+", " ", regex=True).str.strip(" :-")
+    words = raw[number.isna()].str.replace(DOTTED_DATE, r"\1-\2-\3", regex=True).str.translate(CHINESE_DATE)
+    words = words.str.replace(r"\s+", " ", regex=True).str.strip(" :-")
     words = words[words.str.match(YEAR_FIRST.pattern)]
     zoned = words.str.contains(HAS_ZONE.pattern, regex=True)
     if zoned.any():
-        parsed = pd.to_datetime(words[zoned], format="ISO8601", utc=True, errors="coerce")
-        out[zoned[zoned].index] = parsed.dt.tz_convert(LOCAL_TZ).dt.tz_localize(None)
+        text = words[zoned].str.replace(SHORT_ZONE, r"\1:00", regex=True).str.replace(" ", "T", n=1)
+        parsed = pd.to_datetime(text, format="ISO8601", utc=True, errors="coerce")
+        out[parsed.index] = _naive(parsed.dt.tz_convert(LOCAL_TZ))
     plain = words[~zoned]
     if len(plain):
-        parsed = pd.to_datetime(plain, format="ISO8601", errors="coerce")
+        parsed = pd.to_datetime(plain.str.replace("T", " ", n=1), format="ISO8601", errors="coerce")
         retry = parsed.isna()
         if retry.any():
             parsed[retry] = pd.to_datetime(plain[retry], format="mixed", yearfirst=True, errors="coerce")
-        out[plain.index] = parsed
+        out[plain.index] = _naive(parsed)
     limit = pd.Timestamp(latest) + pd.Timedelta(days=366)
     implausible = out.notna() & ((out.dt.year < EARLIEST_YEAR) | (out > limit))
     out[implausible] = pd.NaT
     failed = ~empty & out.isna()
     return out, failed
+
+
+def _naive(parsed: pd.Series) -> pd.Series:
+    """Times without a zone (Beijing local), at the column's resolution."""
+    parsed = pd.to_datetime(parsed, errors="coerce")
+    if getattr(parsed.dt, "tz", None) is not None:
+        parsed = parsed.dt.tz_localize(None)
+    return parsed.astype("datetime64[us]")
 
 
 def numbers(values: pd.Series) -> tuple[pd.Series, pd.Series]:
