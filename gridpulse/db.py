@@ -629,22 +629,13 @@ class Store:
                     UPDATE {table} t SET {assignments} FROM scratch.stage s
                     WHERE t.{key} = s.{key} AND ({changed})""")
             rejected = int(cur.execute("SELECT count(*) FROM scratch.stage_rejects").fetchone()[0])
-            import_id = int(cur.execute("SELECT nextval('import_ids')").fetchone()[0])
             record = {
-                **info, "import_id": import_id, "kind": kind, "inserted": inserted, "updated": updated,
+                **info, "kind": kind, "inserted": inserted, "updated": updated,
                 "unchanged": unchanged, "rejected": rejected, "rows_read": inserted + updated + unchanged + rejected,
                 "duplicates": duplicates,
                 "warnings": json.dumps(dict(warnings or {}), ensure_ascii=False),
             }  # fmt: skip
-            cur.execute(_IMPORT_INSERT, {k: record[k] for k in _IMPORT_FIELDS})
-            cur.execute(
-                "INSERT INTO import_rejects SELECT $id, $file, row_number, raw, reasons FROM scratch.stage_rejects",
-                {"id": import_id, "file": info["file_name"]},
-            )
-            cur.execute(
-                "INSERT INTO audit VALUES ($ts, $u, 'import', '全街道', $d)",
-                {"ts": info["ts"], "u": info.get("username"), "d": f"{kind} {info['file_name']} #{import_id}"},
-            )
+            self._log_import(cur, record, "scratch.stage_rejects")
             cur.commit()
         except BaseException:
             with contextlib.suppress(duckdb.Error):  # nothing begun yet, or already rolled back
@@ -688,7 +679,6 @@ class Store:
         cur = self._con.cursor()
         try:
             cur.begin()
-            old = int(cur.execute("SELECT count(*) FROM grids").fetchone()[0])
             existing = set(cur.execute("SELECT grid_code FROM grids").df()["grid_code"])
             cur.execute("DELETE FROM grids")
             cur.register("incoming", grids[GRID_COLUMNS])
@@ -700,25 +690,15 @@ class Store:
             cur.execute("""
                 UPDATE cases SET grid_code = NULL, placement = NULL
                 WHERE placement = 'name' AND grid_code NOT IN (SELECT grid_code FROM grids)""")
-            import_id = int(cur.execute("SELECT nextval('import_ids')").fetchone()[0])
             new_codes = set(grids["grid_code"])
             record = {
-                **info, "import_id": import_id, "kind": "grids", "rows_read": len(grids) + len(rejects),
+                **info, "kind": "grids", "rows_read": len(grids) + len(rejects),
                 "inserted": len(new_codes - existing), "updated": len(new_codes & existing),
-                "unchanged": 0, "rejected": len(rejects), "replaced": old, "rejoined": moved,
+                "unchanged": 0, "rejected": len(rejects), "replaced": len(existing), "rejoined": moved,
             }  # fmt: skip
-            cur.execute(_IMPORT_INSERT, {k: record[k] for k in _IMPORT_FIELDS})
-            if len(rejects):
-                cur.register("incoming", rejects[["row_number", "raw", "reasons"]])
-                cur.execute(
-                    "INSERT INTO import_rejects SELECT $id, $file, row_number, raw, reasons FROM incoming",
-                    {"id": import_id, "file": info["file_name"]},
-                )
-                cur.unregister("incoming")
-            cur.execute(
-                "INSERT INTO audit VALUES ($ts, $u, 'import', '全街道', $d)",
-                {"ts": info["ts"], "u": info.get("username"), "d": f"grids {info['file_name']} #{import_id}"},
-            )
+            cur.register("incoming", rejects.reindex(columns=["row_number", "raw", "reasons"]))
+            self._log_import(cur, record, "incoming")
+            cur.unregister("incoming")
             cur.commit()
         except BaseException:
             cur.rollback()
@@ -727,6 +707,24 @@ class Store:
             cur.close()
         self._exec("CHECKPOINT")
         return record
+
+    @staticmethod
+    def _log_import(cur: Any, record: dict[str, Any], rejects_from: str) -> None:
+        """Number the import, and write its summary, its rejects (from ``rejects_from``) and the audit line.
+
+        Inside the import's transaction: they are kept exactly when its rows are.
+        """
+        record["import_id"] = int(cur.execute("SELECT nextval('import_ids')").fetchone()[0])
+        cur.execute(_IMPORT_INSERT, {k: record[k] for k in _IMPORT_FIELDS})
+        cur.execute(
+            f"INSERT INTO import_rejects SELECT $id, $file, row_number, raw, reasons FROM {rejects_from}",
+            {"id": record["import_id"], "file": record["file_name"]},
+        )
+        detail = f"{record['kind']} {record['file_name']} #{record['import_id']}"
+        cur.execute(
+            "INSERT INTO audit VALUES ($ts, $u, 'import', '全街道', $d)",
+            {"ts": record["ts"], "u": record.get("username"), "d": detail},
+        )
 
     @staticmethod
     def _rejoin(cur: Any, table: str, key: str, assign: Callable[[Any, Any], Any], chunk: int) -> int:
