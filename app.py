@@ -4,7 +4,7 @@ import streamlit as st
 
 from gridpulse.scope import ADMIN, GRID_HEAD, LEADER, SECRETARY
 from gridpulse.strings import t
-from gridpulse.ui import bootstrap, filters, session, widgets
+from gridpulse.ui import bootstrap, errors, filters, session
 
 st.set_page_config(page_title=t("app_title"), page_icon="🧭", layout="wide")
 bootstrap.ensure_ready()
@@ -40,7 +40,9 @@ allowed = [(script, title, url) for script, title, url, roles in PAGES if roles 
 navigation = st.navigation(
     [st.Page(script, title=t(title), url_path=url, default=i == 0) for i, (script, title, url) in enumerate(allowed)]
 )
-filters.sidebar()
-session.logout_button()
-widgets.hide_table_downloads()
-navigation.run()
+# Details of an unexpected error go to the server log; the user gets a short Chinese message
+# with a reference to quote, never a traceback with file paths (client.showErrorDetails = "none").
+with errors.guarded(user.username):
+    filters.sidebar()
+    session.logout_button()
+    navigation.run()

@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from gridpulse import views
+from gridpulse import auth, views
+from gridpulse.safe_text import md_text
 from gridpulse.scope import ADMIN
 from gridpulse.strings import t
 from gridpulse.ui import cache, session
@@ -18,6 +19,11 @@ with st.form("toggle_user"):
     name = st.selectbox(t("admin_toggle"), users[t("username")].tolist(), key="admin_user")
     if st.form_submit_button(t("admin_toggle_button")) and name != user.username:
         disabled = views.toggle_user(cache.store(), user, name)
-        st.success(t("admin_toggled", user=name, state=t("state_disabled" if disabled else "state_enabled")))
+        st.success(t("admin_toggled", user=md_text(name), state=t("state_disabled" if disabled else "state_enabled")))
+with st.form("unlock_user"):
+    name = st.selectbox(t("admin_unlock"), users[t("username")].tolist(), key="admin_unlock_user")
+    if st.form_submit_button(t("admin_unlock_button")):
+        auth.unlock(cache.store(), user, name)
+        st.success(t("admin_unlocked", user=md_text(name)))
 st.subheader(t("admin_audit"))
 st.dataframe(views.audit_table(cache.store()), hide_index=True, width="stretch")

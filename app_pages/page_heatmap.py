@@ -4,6 +4,7 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from gridpulse import config, maps, views
+from gridpulse.safe_text import file_part, md_text
 from gridpulse.scope import ADMIN
 from gridpulse.strings import t
 from gridpulse.ui import cache, filters, session, widgets
@@ -38,7 +39,7 @@ grid = st.selectbox(
 if grid:
     cases = cache.view(views.grid_cases, f, grid)
     n = int(perf.loc[perf["grid_code"] == grid, "cases"].iloc[0])
-    st.caption(t("drill_caption", grid=names[grid], n=n, limit=config.MAX_TABLE_ROWS))
+    st.caption(t("drill_caption", grid=md_text(names[grid]), n=n, limit=config.MAX_TABLE_ROWS))
     st.dataframe(views.labelled_cases(cases), hide_index=True, width="stretch")
     with_pii = session.current_scope().role == ADMIN and st.checkbox(t("export_with_pii"), key="heat_export_pii")
     st.download_button(
@@ -47,7 +48,7 @@ if grid:
             cache.deferred(views.grid_cases_csv, f, grid, mask=not with_pii),
             f"{names[grid]} {f.start}..{f.end}" + (" 含个人信息" if with_pii else ""),
         ),
-        file_name=f"{names[grid]}_{f.start}_{f.end}_诉求明细.csv",
+        file_name=f"{file_part(names[grid])}_{f.start}_{f.end}_诉求明细.csv",
         mime="text/csv",
         key="heat_export",
     )

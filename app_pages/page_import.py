@@ -3,8 +3,9 @@
 import streamlit as st
 
 from gridpulse import views
-from gridpulse.ingest import mapping
+from gridpulse.ingest import limits, mapping
 from gridpulse.ingest.sources import ImportFileError
+from gridpulse.safe_text import md_text
 from gridpulse.scope import ADMIN
 from gridpulse.strings import t
 from gridpulse.ui import cache, session
@@ -22,6 +23,9 @@ st.caption(t("imp_page_intro"))
 with st.form("import_form"):
     kind = st.radio(t("imp_kind"), mapping.KINDS, format_func=lambda k: t(f"imp_kind_{k}"), horizontal=True, key="imp_kind")
     upload = st.file_uploader(t("imp_file"), type=["csv", "txt", "xlsx", "json", "geojson", "zip", "kml"], key="imp_file")
+    # Streamlit refuses a bigger file in the browser, in English: say the limit and the way round it here.
+    st.caption(t("imp_upload_limit", mb=st.get_option("server.maxUploadSize"), rows=limits.MAX_ROWS,
+                 json=limits.size_text(limits.MAX_JSON_BYTES)))
     left, right = st.columns(2)
     crs = left.selectbox(t("imp_crs"), views.IMPORT_CRS, format_func=lambda c: t(f"imp_crs_{c}"), key="imp_crs")
     epsg = right.text_input(t("imp_epsg"), key="imp_epsg", placeholder="EPSG:4547")
@@ -43,7 +47,7 @@ if submitted:
             )
         except ImportFileError as err:
             bar.empty()
-            st.error(t("imp_failed", error=err))
+            st.error(t("imp_failed", error=md_text(err)))  # the message quotes names from the file
         else:
             bar.progress(1.0, text=t("imp_done"))
             st.session_state["imp_last"] = summary.record["import_id"]

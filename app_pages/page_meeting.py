@@ -6,16 +6,24 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from gridpulse import maps, meeting, views
+from gridpulse.safe_text import md_text
 from gridpulse.strings import t
-from gridpulse.ui import cache, filters, widgets
+from gridpulse.ui import cache, errors, filters, session, widgets
 
-opts = meeting.options_from_link(st.query_params.to_dict(), filters.current())
+choices = cache.view(views.filter_options)
+opts = meeting.options_from_link(
+    st.query_params.to_dict(),
+    filters.current(),
+    communities=choices.communities,
+    first=choices.first_day.date() if choices.first_day else None,
+    last=cache.as_of().date(),
+)
 f = opts.filters
 widgets.meeting_style(dark=opts.dark)
-st.title(t("meeting_title", street=cache.view(views.filter_options).street_name))
+st.title(t("meeting_title", street=md_text(choices.street_name)))
 widgets.scope_line(f)
-for problem in opts.problems:
-    st.warning(t("meeting_bad_link", value=problem))
+for problem in opts.problems:  # Chinese, with the link's own values Markdown-escaped
+    st.warning(problem)
 
 
 def kpis() -> None:
@@ -52,6 +60,13 @@ def overdue() -> None:
 
 @st.fragment(run_every=opts.rotate_seconds or None)
 def screen() -> None:
+    if session.resolve_user() is None:  # a rotating screen checks its session at every turn
+        st.rerun()
+    with errors.guarded():
+        _screen()
+
+
+def _screen() -> None:
     show = meeting.section_at(time.time(), opts.rotate_seconds)
     if show is not None:  # rotating: one section at a time, full width
         {"kpis": kpis, "heatmap": heatmap, "matrix": matrix, "ranking": ranking, "overdue": overdue}[show]()

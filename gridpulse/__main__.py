@@ -5,14 +5,14 @@ from __future__ import annotations
 import argparse
 import getpass
 import json
+import logging
 import sys
 import time
-from datetime import datetime
 from pathlib import Path
 
 import duckdb
 
-from gridpulse import auth, config, db, demo, exports
+from gridpulse import auth, clock, config, db, dbopen, demo, exports
 from gridpulse.db import Store
 from gridpulse.filters import Filters
 from gridpulse.scope import ROLES, Scope
@@ -20,11 +20,14 @@ from gridpulse.scope import ROLES, Scope
 
 def _demo(args: argparse.Namespace) -> int:
     path = Path(args.db) if args.db else config.db_path()
-    if path.exists() and not args.force:
+    if not dbopen.missing(path) and not args.force:
         print(f"数据库已存在：{path}。如需覆盖，请加 --force。", file=sys.stderr)
         return 1
     started = time.perf_counter()
-    counts = demo.generate(path, args.cases, args.seed)
+    try:
+        counts = demo.generate(path, args.cases, args.seed)
+    except (OSError, duckdb.Error) as err:
+        raise dbopen.creation_problem(err, path) from err
     took = time.perf_counter() - started
     print(
         f"已生成演示街道 {path}：网格 {counts['grids']} 个，诉求 {counts['cases']} 件，"
@@ -42,19 +45,18 @@ def _read_password(args: argparse.Namespace) -> str:
     return first
 
 
-def _open_store(args: argparse.Namespace) -> Store:
-    path = Path(args.db) if args.db else config.db_path()
-    if not path.exists():
-        raise auth.AuthError(f"找不到数据库 {path}：请先启动仪表盘或运行 python -m gridpulse demo。")
-    try:
-        return Store(path)
-    except duckdb.IOException as err:
-        raise auth.AuthError(f"数据库 {path} 正被占用（仪表盘在运行？），请先停止后再修改用户。") from err
+def _db_path(args: argparse.Namespace) -> Path:
+    return Path(args.db) if getattr(args, "db", None) else config.db_path()
+
+
+def _open_store(args: argparse.Namespace, write: bool | None = None) -> Store:
+    """The store, or ``DatabaseError`` (missing, locked, damaged, read-only when ``write``: see ``dbopen``)."""
+    return Store(_db_path(args), write=write)
 
 
 def _users(args: argparse.Namespace) -> int:
-    store = _open_store(args)
-    now = datetime.now()
+    store = _open_store(args, write=args.action != "list")
+    now = clock.now()
     try:
         if args.action == "list":
             print(store.users().drop(columns=["created_at"]).to_string(index=False))
@@ -119,7 +121,9 @@ def _report(args: argparse.Namespace) -> int:
         except (ValueError, fonts.FontMissingError) as err:
             raise auth.AuthError(str(err)) from err
         out.write_bytes(data)
-        store.audit(datetime.now(), "cli", "export", "全街道", f"report {out.name}")
+        store.audit(clock.now(), "cli", "export", "全街道", f"report {out.name}")
+        if store.write_problem is not None:  # a read-only database or a full disk: the report is still made
+            print(f"注意：审计记录未能保存。{store.write_problem.message}", file=sys.stderr)
     finally:
         store.close()
     print(f"已生成报告 {out}")
@@ -136,22 +140,24 @@ def _import(args: argparse.Namespace) -> int:
     from gridpulse.ingest import grids, mapping, run
     from gridpulse.ingest.sources import ImportFileError
 
-    path = Path(args.db) if args.db else config.db_path()
+    path = _db_path(args)
     created = False
-    try:
-        if not path.exists():
-            if not args.street:
-                raise ImportFileError(f"数据库 {path} 不存在：新建时请加 --street 街道名称。")
+    if dbopen.missing(path):  # only then: a file that exists but cannot be opened is never replaced
+        if not args.street:
+            raise auth.AuthError(f"数据库 {path} 不存在：新建时请加 --street 街道名称。")
+        try:
             db.create_empty(path, args.street)
-            created = True
-        store = _open_store(args)
-    except ImportFileError as err:
-        raise auth.AuthError(str(err)) from err
+        except (OSError, duckdb.Error) as err:
+            raise dbopen.creation_problem(err, path) from err
+        created = True
+    store = _open_store(args, write=True)
     try:
         if store.is_demo():
-            raise auth.AuthError(
+            reason = (
                 f"{path} 是演示数据库，不接收真实数据：请用 --db data/街道名.duckdb --street 街道名 新建一个数据库。"
             )
+            run.audit_failure(store, args.kind, Path(args.file).name, "cli", reason)
+            raise auth.AuthError(reason)
         spec = mapping.load(Path(args.mapping)) if args.mapping else mapping.MappingSpec(kind=args.kind)
         maps = mapping.parse_map_flags(args.map or [])
         last = [0.0]
@@ -172,6 +178,7 @@ def _import(args: argparse.Namespace) -> int:
             spec.crs = args.crs or spec.crs
             spec.save(Path(args.save_mapping))
     except ImportFileError as err:
+        run.audit_failure(store, args.kind, Path(args.file).name, "cli", err)  # unless the import did
         store.close()
         if created:  # the file this command made is taken away again
             path.unlink(missing_ok=True)
@@ -261,6 +268,9 @@ def main(argv: list[str] | None = None) -> int:
     rj.add_argument("--db", help="数据库路径")
     rj.set_defaults(func=_rejects)
     args = parser.parse_args(argv)
+    quiet = logging.getLogger("gridpulse")  # users read the Chinese messages below, not log lines
+    if not quiet.handlers:
+        quiet.addHandler(logging.NullHandler())
     if args.func is _users and args.action != "list" and not args.username:
         parser.error("请给出用户名")
     if args.func is _users and args.action == "add" and not args.role:
@@ -269,6 +279,13 @@ def main(argv: list[str] | None = None) -> int:
         return int(args.func(args))
     except auth.AuthError as err:
         print(str(err), file=sys.stderr)
+        return 2
+    except dbopen.DatabaseError as err:  # the database missing, locked, damaged, read-only, on a full disk
+        print(f"{err.message}\n{err.hint}", file=sys.stderr)
+        return 2
+    except duckdb.Error as err:  # met after opening, e.g. a damaged block the first read missed
+        found = dbopen.translate(err, _db_path(args)) or dbopen.problem("other", _db_path(args), str(err)[:300])
+        print(f"{found.message}\n{found.hint}", file=sys.stderr)
         return 2
 
 

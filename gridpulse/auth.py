@@ -6,6 +6,7 @@ are created only in the demo database and refused by any other.
 
 from __future__ import annotations
 
+import math
 import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -14,12 +15,18 @@ from typing import Any
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from gridpulse import clock
 from gridpulse.db import Store
 from gridpulse.scope import ADMIN, GRID_HEAD, LEADER, LIAISON, ROLES, SECRETARY, Scope
 
-MAX_FAILED_LOGINS = 5  # then the account is locked for LOCK_MINUTES
-LOCK_MINUTES = 15
-SESSION_IDLE_MINUTES = 30  # a session with no interaction for this long must log in again
+# Growing delays instead of a hard lock that anyone could set off against the admin:
+# a client that keeps guessing one account waits longer and longer (PAIR_*), a client that
+# sprays names waits too (CLIENT_*), and an account guessed at from everywhere slows only
+# mildly (ACCOUNT_*), so its owner can still log in from their own desk.
+PAIR_FREE, PAIR_MAX_DELAY_S = 3, 300
+CLIENT_FREE, CLIENT_MAX_DELAY_S = 10, 300
+ACCOUNT_FREE, ACCOUNT_MAX_DELAY_S = 10, 10
+FORGET_MINUTES = 15  # failures older than this are forgotten
 MIN_PASSWORD_LENGTH = 8
 
 _hasher = PasswordHasher()
@@ -64,61 +71,89 @@ def describe_scope(scope: Scope) -> str:
     return "全街道"
 
 
-# One log-in at a time per process: the failure counter is read, checked and written
-# without a race (parallel guesses must all be counted), and guessing gets no faster.
-_LOGIN_LOCK = threading.Lock()
-# Failures against names that do not exist, so they lock like real accounts do and an
-# attacker cannot tell real names from the lock-out either.
-_phantom_failures: dict[str, tuple[int, datetime | None]] = {}
+# Attempts at one name are serialised (parallel guesses are all counted before the next is
+# let through); attempts at different names run side by side, so one attacker's guesses
+# never queue everybody else's log-in behind their password checks.
+_NAME_LOCKS = [threading.Lock() for _ in range(64)]
 _DUMMY_HASH = _hasher.hash("gridpulse-timing-equaliser")
 
 
-def authenticate(store: Store, username: str, password: str, now: datetime | None = None) -> User:
+def _delay(failures: int, free: int, cap: int) -> int:
+    """Seconds to wait after ``failures`` failures: none for the first ``free``, then doubling to ``cap``."""
+    return 0 if failures < free else min(cap, 2 ** (failures - free))
+
+
+def _throttle_keys(name: str, client: str) -> dict[str, str]:
+    return {"pair": f"pair:{client}|{name}", "client": f"client:{client}", "account": f"account:{name}"}
+
+
+def wait_seconds(store: Store, name: str, client: str, now: datetime) -> int:
+    """How long this client must wait before it may try this name again (0: go ahead)."""
+    keys = _throttle_keys(name, client)
+    seen = store.login_failures(list(keys.values()))
+    limits = {"pair": (PAIR_FREE, PAIR_MAX_DELAY_S), "client": (CLIENT_FREE, CLIENT_MAX_DELAY_S),
+              "account": (ACCOUNT_FREE, ACCOUNT_MAX_DELAY_S)}  # fmt: skip
+    wait = 0.0
+    for kind, key in keys.items():
+        if key not in seen:
+            continue
+        failures, last = seen[key]
+        if now - last > timedelta(minutes=FORGET_MINUTES):
+            continue
+        delay = _delay(failures, *limits[kind])
+        wait = max(wait, (last + timedelta(seconds=delay) - now).total_seconds())
+    return max(0, math.ceil(wait))
+
+
+def authenticate(
+    store: Store, username: str, password: str, now: datetime | None = None, client: str = "unknown"
+) -> User:
     """The user for these credentials, or AuthError with what to do, in Chinese.
 
-    Every attempt is audited. After MAX_FAILED_LOGINS failures in a row the name is
-    locked for LOCK_MINUTES. An unknown name, a demo user outside the demo street, a
-    disabled account and a wrong password all look alike until the password is right:
-    each costs one password check and gets the same message.
+    Every attempt is audited. Failures slow the next attempt down (``wait_seconds``),
+    never lock the account: a throttled attempt is refused before any password check,
+    so guessing costs the server nothing. An unknown name, a demo user outside the demo
+    street, a disabled account and a wrong password all look alike until the password is
+    right: each costs one password check and gets the same message.
     """
-    now = now or datetime.now()
+    now = now or clock.now()
     name = username.strip()[:64]
-    with _LOGIN_LOCK:
+    client = (client or "unknown")[:64]
+    keys = _throttle_keys(name, client)
+    with _NAME_LOCKS[hash(name) % len(_NAME_LOCKS)]:
+        wait = wait_seconds(store, name, client, now)
+        if wait > 0:
+            store.audit(now, name, "login_throttled", "", f"client {client}, wait {wait}s")
+            raise AuthError(f"登录失败次数过多，请 {wait} 秒后再试；如忘记密码请联系系统管理员。")
         row = store.user(name)
         known = row is not None and not (row["demo"] and not store.is_demo())
-        failed, locked = (
-            (int(row["failed_count"] or 0), row["locked_until"])
-            if known and row
-            else _phantom_failures.get(name, (0, None))
-        )
-        if locked is not None and locked <= now:
-            failed = 0  # a lock that has run out starts the count again
-        if locked is not None and locked > now:
-            store.audit(now, name, "login_locked", "", f"until {locked:%Y-%m-%d %H:%M}")
-            raise AuthError(f"连续输错密码次数过多，账号已锁定至 {locked:%H:%M}，请稍后再试或联系管理员。")
         try:
             _hasher.verify(row["password_hash"] if known and row else _DUMMY_HASH, password)
             if not known:
                 raise VerificationError
         except (VerificationError, InvalidHashError):
-            failed += 1
-            lock = now + timedelta(minutes=LOCK_MINUTES) if failed >= MAX_FAILED_LOGINS else None
+            store.add_login_failure(list(keys.values()), now, now - timedelta(minutes=FORGET_MINUTES))
             if known:
-                store.record_login_failure(name, failed, lock)
-            else:
-                _phantom_failures[name] = (failed, lock)
-            store.audit(now, name, "login_failed", "", f"wrong password ({failed})" if known else "unknown user")
-            if lock is not None:
-                raise AuthError(f"连续输错密码 {failed} 次，账号已锁定 {LOCK_MINUTES} 分钟。") from None
+                store.record_login_failure(name, int(row["failed_count"] or 0) + 1 if row else 1, None)
+            why = "wrong password" if known else "unknown user"
+            store.audit(now, name, "login_failed", "", f"client {client}: {why}")
             raise AuthError("用户名或密码错误。") from None
         assert row is not None
         if row["disabled"]:
-            store.audit(now, name, "login_failed", "", "disabled")
+            store.audit(now, name, "login_failed", "", f"client {client}: disabled")
             raise AuthError("该账号已停用，请联系系统管理员。")
         store.record_login_success(name)
+        store.clear_login_failures([keys["pair"], keys["client"]])
         user = User.from_row(row)
-        store.audit(now, name, "login", describe_scope(user.scope))
+        store.audit(now, name, "login", describe_scope(user.scope), f"client {client}")
         return user
+
+
+def unlock(store: Store, admin: User, username: str) -> None:
+    """An admin lifts every throttle on an account (from the 用户与审计 page or the CLI)."""
+    store.record_login_success(username)
+    store.clear_throttle(username)
+    store.audit(clock.now(), admin.username, "user_unlock", "", username)
 
 
 def current_user(store: Store, username: str) -> User | None:

@@ -36,3 +36,11 @@ def db_path() -> Path:
 def tile_url() -> str | None:
     """Optional basemap tiles (an intranet tile server); none by default: the grids are the map."""
     return os.environ.get("GRIDPULSE_TILE_URL") or None
+
+
+def session_idle_minutes() -> float:
+    """Minutes without a click after which a log-in ends: ``GRIDPULSE_SESSION_IDLE_MINUTES``, default 30."""
+    try:
+        return max(float(os.environ.get("GRIDPULSE_SESSION_IDLE_MINUTES", "30")), 0.05)
+    except ValueError:
+        return 30.0

@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import math
 import os
+import secrets
 import threading
 import uuid
 from collections.abc import Callable, Iterable, Mapping
@@ -19,7 +21,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from gridpulse import config, privacy
+from gridpulse import clock, config, privacy
 from gridpulse.filters import Filters, case_conditions, grid_conditions
 from gridpulse.scope import Scope, scope_case_conditions, scope_grid_conditions
 from gridpulse.strings import t
@@ -116,6 +118,29 @@ CREATE TABLE IF NOT EXISTS import_rejects (
 );
 """
 
+# Log-in sessions, one-time tickets and failed log-ins: in the database file, or, where the file
+# cannot be written (read-only, a full disk), in memory for this process, so log-in still works.
+AUTH_SCHEMA = """
+CREATE TABLE IF NOT EXISTS sessions (
+    sid_hash VARCHAR PRIMARY KEY,      -- sha256 of the session id in the signed cookie
+    username VARCHAR NOT NULL,
+    created_at TIMESTAMP NOT NULL,
+    last_seen TIMESTAMP NOT NULL,
+    user_agent VARCHAR
+);
+CREATE TABLE IF NOT EXISTS login_tickets (
+    ticket_hash VARCHAR PRIMARY KEY,   -- one-time, exchanged for the session cookie within a minute
+    username VARCHAR NOT NULL,
+    expires_at TIMESTAMP NOT NULL
+);
+CREATE TABLE IF NOT EXISTS login_failures (
+    key VARCHAR PRIMARY KEY,           -- account:<name> | client:<address> | pair:<address>|<name>
+    failures INTEGER NOT NULL,
+    last_at TIMESTAMP NOT NULL
+);
+"""
+SCHEMA += AUTH_SCHEMA
+
 CASE_COLUMNS = [
     "case_id", "source", "category", "description", "lon", "lat", "grid_code",
     "reported_at", "dispatched_at", "accepted_at", "resolved_at", "rated_at", "deadline_at",
@@ -155,7 +180,7 @@ def write_street(
             con.unregister("incoming")
         con.executemany("INSERT INTO meta VALUES (?, ?)", [[k, str(v)] for k, v in meta.items()])
         for user in users or ():
-            con.execute(_USER_INSERT, user)
+            con.execute(_USER_INSERT, {"created_at": clock.now(), **user})
         con.execute("CHECKPOINT")
     finally:
         con.close()
@@ -175,8 +200,8 @@ def create_empty(path: Path, street_name: str) -> None:
 
 
 _USER_INSERT = """
-    INSERT INTO users (username, display_name, role, communities, grids, department, password_hash, demo)
-    VALUES ($username, $display_name, $role, $communities, $grids, $department, $password_hash, $demo)
+    INSERT INTO users (username, display_name, role, communities, grids, department, password_hash, demo, created_at)
+    VALUES ($username, $display_name, $role, $communities, $grids, $department, $password_hash, $demo, $created_at)
 """
 
 
@@ -208,22 +233,55 @@ class Store:
     applies it here, so no page can forget it.
     """
 
-    def __init__(self, path: Path | str) -> None:
+    def __init__(self, path: Path | str, *, write: bool | None = None) -> None:
+        """Open the database at ``path``; a file that cannot be used raises ``dbopen.DatabaseError``.
+
+        ``write``: True must be able to write (the CLI's user changes and imports), False opens
+        read-only, None (the dashboard) writes when it can and else opens read-only: then
+        ``read_only_reason`` says why, and writes through ``_exec`` (audit lines, log-in counters)
+        are not saved but logged, and kept in ``write_problem`` for the page to show; so are
+        writes that fail on a full disk. The file is never changed before it has been read whole.
+        """
+        from gridpulse import dbopen  # opening, and what to say when it fails, live there
+
         self.path = Path(path)
-        if not self.path.exists():
-            raise FileNotFoundError(self.path)
-        self._con = duckdb.connect(str(self.path))
-        self._con.execute(SCHEMA)  # databases made before a table existed get it now
-        self._migrate()
         self._lock = threading.Lock()
         self._import_lock = threading.Lock()
+        self.write_problem: dbopen.DatabaseError | None = None
+        self._con, self.read_only_reason = dbopen.open_database(self.path, write)
+        self.read_only = self.read_only_reason is not None
+        try:
+            if not self.read_only:
+                self._con.execute(SCHEMA)  # databases made before a table existed get it now
+                self._migrate()
+                dbopen.remove_leftovers(self.path)  # of imports killed midway: they hold residents' data
+        except duckdb.Error as err:
+            self._con.close()
+            raise (dbopen.translate(err, self.path) or dbopen.problem("io", self.path, str(err)[:300])) from err
+        if write is not True:
+            self._exec = dbopen.soft_writes(self, self._exec)  # type: ignore[method-assign]
 
     def _migrate(self) -> None:
         for col in ("reporter_name", "reporter_phone", "address", "placement"):
             self._con.execute(f"ALTER TABLE cases ADD COLUMN IF NOT EXISTS {col} VARCHAR")
 
     def close(self) -> None:
-        self._con.close()
+        if getattr(self, "_auth_con", None) is not None:
+            self._auth_con.close()
+        self._close_file()
+
+    def _close_file(self) -> None:
+        """Close the connection; again is harmless. A final checkpoint that fails (a full disk) is
+        only logged: what was committed stays in the database's log and is read on the next open."""
+        from gridpulse import dbopen
+
+        con = getattr(self, "_con", None)
+        if con is None:
+            return
+        try:
+            con.close()
+        except duckdb.Error as err:
+            dbopen.log.warning("closing %s: %s", self.path, err)
 
     def _df(self, sql: str, params: Mapping[str, Any] | None = None) -> pd.DataFrame:
         with self._lock:
@@ -267,9 +325,24 @@ class Store:
         return self.meta().get("source") == "demo"
 
     def as_of(self) -> datetime:
-        """The moment figures are taken at: the demo's fixed 'now', else the clock."""
+        """The moment figures are taken at: the demo's fixed 'now', else the clock's minute (Beijing time).
+
+        To the minute, not the second: it is part of every cache key of figures taken "now".
+        """
         value = self.meta().get("as_of")
-        return datetime.fromisoformat(value) if value else datetime.now().replace(microsecond=0)
+        return datetime.fromisoformat(value) if value else clock.this_minute()
+
+    def data_version(self) -> str:
+        """Bumped by every import in the import's own transaction: cached figures are keyed by it."""
+        return self.meta().get("data_version", "0")
+
+    def bump_data_version(self) -> None:
+        """The data changed outside an import (imports bump it in their own transaction)."""
+        self._exec(_BUMP_DATA_VERSION)
+
+    def drop_fixed_as_of(self) -> None:
+        """Take figures as of the clock from now on, as on a real street (the benchmark's live street)."""
+        self._exec("DELETE FROM meta WHERE key = 'as_of'")
 
     def grids(self, scope: Scope, f: Filters | None = None) -> pd.DataFrame:
         """Grid attributes (no geometry) the scope may see, ordered by code."""
@@ -524,16 +597,27 @@ class Store:
         )
 
     def add_user(self, user: Mapping[str, Any]) -> None:
-        self._exec(_USER_INSERT, {"demo": False, **user})
+        self._exec(_USER_INSERT, {"demo": False, "created_at": clock.now(), **user})
 
     def set_password(self, username: str, password_hash: str) -> None:
+        """A new password ends every session of the user and lifts any throttle on the account."""
         self._exec(
             "UPDATE users SET password_hash = $h, failed_count = 0, locked_until = NULL WHERE username = $u",
             {"u": username, "h": password_hash},
         )
+        self.end_user_sessions(username)
+        self.clear_throttle(username)
+
+    def clear_throttle(self, username: str) -> None:
+        """Forget the failures counted against an account (from every client)."""
+        self._auth_exec(
+            "DELETE FROM login_failures WHERE key = 'account:' || $u OR ends_with(key, '|' || $u)", {"u": username}
+        )
 
     def set_disabled(self, username: str, disabled: bool) -> None:
         self._exec("UPDATE users SET disabled = $d WHERE username = $u", {"u": username, "d": disabled})
+        if disabled:
+            self.end_user_sessions(username)
 
     def record_login_failure(self, username: str, failed_count: int, locked_until: datetime | None) -> None:
         self._exec(
@@ -543,6 +627,133 @@ class Store:
 
     def record_login_success(self, username: str) -> None:
         self._exec("UPDATE users SET failed_count = 0, locked_until = NULL WHERE username = $u", {"u": username})
+
+    # ---- log-in sessions and throttling (gridpulse.sessions, gridpulse.auth) ----
+
+    def _auth_memory(self) -> Any:
+        """The in-memory home of sessions, tickets and log-in failures, made on first need."""
+        if getattr(self, "_auth_con", None) is None:
+            con = duckdb.connect(":memory:")
+            con.execute(AUTH_SCHEMA)
+            # Sessions in the file stay valid; those ended while it could not be written are listed here.
+            con.execute("CREATE TABLE ended (sid_hash VARCHAR PRIMARY KEY)")
+            con.execute("CREATE TABLE ended_users (username VARCHAR PRIMARY KEY)")
+            self._auth_con = con
+            self._memory_secret = secrets.token_hex(32)
+            logging.getLogger("gridpulse.db").warning("%s cannot be written: log-in sessions kept in memory", self.path)
+        return self._auth_con
+
+    def _auth_in_memory(self) -> bool:
+        return self.read_only or getattr(self, "_auth_con", None) is not None
+
+    def _auth_df(self, sql: str, params: Mapping[str, Any] | None = None) -> pd.DataFrame:
+        if not self._auth_in_memory():
+            return self._df(sql, params)
+        with self._lock:
+            cur = self._auth_memory().cursor()
+        try:
+            return cur.execute(sql, dict(params or {})).df()
+        finally:
+            cur.close()
+
+    def _auth_exec(self, sql: str, params: Mapping[str, Any] | None = None) -> None:
+        """A write to the log-in tables; if the file will not take it, they move to memory and it is done there."""
+        if not self._auth_in_memory():
+            self._exec(sql, params)
+            if self.write_problem is None:
+                return
+            self._auth_memory()
+        self._auth_df(sql, params)
+
+    def session_secret(self) -> str:
+        """The key that signs session cookies: made once per database, so every server process shares it."""
+        secret = getattr(self, "_session_secret", None) or self.meta().get("session_secret")
+        if secret is None and not self._auth_in_memory():
+            self._exec("INSERT OR IGNORE INTO meta VALUES ('session_secret', $v)", {"v": secrets.token_hex(32)})
+            secret = self.meta().get("session_secret")
+        self._session_secret = secret
+        if secret is None:  # the file cannot be written and has no key yet: this process's own
+            self._auth_memory()
+            secret = self._memory_secret
+        return secret
+
+    def add_ticket(self, ticket_hash: str, username: str, expires_at: datetime) -> None:
+        self._auth_exec(
+            "INSERT INTO login_tickets VALUES ($t, $u, $e)", {"t": ticket_hash, "u": username, "e": expires_at}
+        )
+
+    def take_ticket(self, ticket_hash: str, now: datetime) -> str | None:
+        """The ticket's user if it is valid now; a ticket is deleted when taken (and stale ones with it)."""
+        rows = self._auth_df("SELECT ticket_hash, username, expires_at FROM login_tickets WHERE ticket_hash = $t",
+                             {"t": ticket_hash})  # fmt: skip
+        self._auth_exec("DELETE FROM login_tickets WHERE ticket_hash = $t OR expires_at < $now",
+                        {"t": ticket_hash, "now": now})  # fmt: skip
+        mine = rows[rows["expires_at"] >= now]
+        return None if mine.empty else str(mine["username"].iloc[0])
+
+    def add_session(self, sid_hash: str, username: str, now: datetime, user_agent: str) -> None:
+        self._auth_exec(
+            "INSERT INTO sessions VALUES ($s, $u, $now, $now, $ua)",
+            {"s": sid_hash, "u": username, "now": now, "ua": user_agent},
+        )
+
+    def session(self, sid_hash: str) -> dict[str, Any] | None:
+        sql = "SELECT username, created_at, last_seen FROM sessions WHERE sid_hash = $s"
+        rows = self._auth_df(sql, {"s": sid_hash})
+        if rows.empty and self._auth_in_memory():  # a session opened while the file could be written
+            if not self._auth_df("SELECT 1 FROM ended WHERE sid_hash = $s", {"s": sid_hash}).empty:
+                return None
+            rows = self._df(sql, {"s": sid_hash})
+            if not rows.empty and not self._auth_df(
+                "SELECT 1 FROM ended_users WHERE username = $u", {"u": rows["username"].iloc[0]}
+            ).empty:
+                return None
+        if rows.empty:
+            return None
+        row = rows.iloc[0]
+        return {"username": row["username"], "created_at": row["created_at"].to_pydatetime(),
+                "last_seen": row["last_seen"].to_pydatetime()}  # fmt: skip
+
+    def touch_session(self, sid_hash: str, now: datetime) -> None:
+        if self._auth_in_memory() and (row := self.session(sid_hash)) is not None:
+            self._auth_df(  # a session from the file continues in memory
+                "INSERT OR REPLACE INTO sessions VALUES ($s, $u, $c, $now, '')",
+                {"s": sid_hash, "u": row["username"], "c": row["created_at"], "now": now},
+            )
+            return
+        self._auth_exec("UPDATE sessions SET last_seen = $now WHERE sid_hash = $s", {"s": sid_hash, "now": now})
+
+    def delete_session(self, sid_hash: str) -> None:
+        self._auth_exec("DELETE FROM sessions WHERE sid_hash = $s", {"s": sid_hash})
+        if self._auth_in_memory():
+            self._auth_df("INSERT OR IGNORE INTO ended VALUES ($s)", {"s": sid_hash})
+
+    def end_user_sessions(self, username: str) -> None:
+        """Every session of a user ends (disabled, password changed)."""
+        self._auth_exec("DELETE FROM sessions WHERE username = $u", {"u": username})
+        if self._auth_in_memory():
+            self._auth_df("INSERT OR IGNORE INTO ended_users VALUES ($u)", {"u": username})
+
+    def login_failures(self, keys: list[str]) -> dict[str, tuple[int, datetime]]:
+        rows = self._auth_df(
+            "SELECT key, failures, last_at FROM login_failures WHERE list_contains($k, key)", {"k": keys}
+        )
+        return {k: (int(n), ts.to_pydatetime()) for k, n, ts in rows.itertuples(index=False)}
+
+    def add_login_failure(self, keys: list[str], now: datetime, forget_before: datetime) -> None:
+        """Count one failure against each key (atomically: parallel guesses are all counted)."""
+        for key in keys:
+            self._auth_exec(
+                """INSERT INTO login_failures VALUES ($k, 1, $now) ON CONFLICT (key) DO UPDATE
+                   SET failures = CASE WHEN login_failures.last_at < $forget THEN 1
+                                       ELSE login_failures.failures + 1 END,
+                       last_at = $now""",
+                {"k": key, "now": now, "forget": forget_before},
+            )
+        self._auth_exec("DELETE FROM login_failures WHERE last_at < $forget", {"forget": forget_before})
+
+    def clear_login_failures(self, keys: list[str]) -> None:
+        self._auth_exec("DELETE FROM login_failures WHERE list_contains($k, key)", {"k": keys})
 
     def audit(self, ts: datetime, username: str | None, action: str, scope: str, detail: str = "") -> None:
         self._exec(
@@ -720,6 +931,7 @@ class Store:
             f"INSERT INTO import_rejects SELECT $id, $file, row_number, raw, reasons FROM {rejects_from}",
             {"id": record["import_id"], "file": record["file_name"]},
         )
+        cur.execute(_BUMP_DATA_VERSION)
         detail = f"{record['kind']} {record['file_name']} #{record['import_id']}"
         cur.execute(
             "INSERT INTO audit VALUES ($ts, $u, 'import', '全街道', $d)",
@@ -757,6 +969,11 @@ class Store:
         return self._df(sql, {"id": import_id})
 
 
+# Every import bumps the data version in its own transaction: the UI's cached figures are keyed by it.
+_BUMP_DATA_VERSION = """
+    INSERT OR REPLACE INTO meta
+    SELECT 'data_version', (coalesce(max(TRY_CAST(value AS BIGINT)), 0) + 1)::VARCHAR
+    FROM meta WHERE key = 'data_version'"""
 _IMPORT_FIELDS = ("import_id", "ts", "username", "kind", "file_name", "format", "encoding", "rows_read", "inserted",
                   "updated", "unchanged", "rejected", "warnings")  # fmt: skip
 IMPORT_TABLES = {"cases": ("cases", "case_id"), "resources": ("resources", "resource_id")}

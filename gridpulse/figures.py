@@ -1,7 +1,9 @@
 """Static charts and maps for reports, drawn on the server with matplotlib (no browser, no internet).
 
 Each function takes the same frames the pages draw from and returns a PNG. Colours and
-classes of the grid map are those of the interactive map (``maps.classify``).
+classes of the grid map are those of the interactive map (``maps.classify``). Names from
+the data (communities, categories) pass through ``safe_text.plot_text``: a ``$`` in them
+would otherwise be typeset as mathematics (and a malformed formula stops the drawing).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
 from gridpulse import fonts, formats, maps
+from gridpulse.safe_text import plot_text
 from gridpulse.strings import t
 
 DPI = 200
@@ -73,7 +76,7 @@ def grid_map_figure(
                             color="#111111", path_effects=HALO)  # fmt: skip
         for name, geom in zip(communities.index, communities.geometry, strict=True):
             p = geom.representative_point()
-            ax.annotate(name, (p.x, p.y), xytext=(0, 9), textcoords="offset points", ha="center", fontsize=8,
+            ax.annotate(plot_text(name), (p.x, p.y), xytext=(0, 9), textcoords="offset points", ha="center", fontsize=8,
                         fontweight="bold", color="#111111",
                         bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "none", "alpha": 0.7})  # fmt: skip
         _, miny, _, maxy = frame.total_bounds
@@ -125,7 +128,8 @@ def category_chart(cats: pd.DataFrame, size: tuple[float, float] = (6.0, 3.4)) -
         fig = _figure(*size)
         ax = fig.subplots()
         rows = cats.iloc[::-1]
-        names = [c if len(c) <= LABEL_CHARS else c[: LABEL_CHARS - 1] + "…" for c in rows["category"].astype(str)]
+        names = [plot_text(c if len(c) <= LABEL_CHARS else c[: LABEL_CHARS - 1] + "…")
+                 for c in rows["category"].astype(str)]  # fmt: skip
         bars = ax.barh(names, rows["cases"], color=ACCENT)
         ax.bar_label(bars, labels=[formats.count(v) for v in rows["cases"]], padding=2, fontsize=7)
         ax.set_xlabel(t("cases_count"))
@@ -144,7 +148,8 @@ def level_chart(levels: pd.DataFrame, size: tuple[float, float] = (6.0, 3.4)) ->
         left = pd.Series(0.0, index=rows.index)
         for lv, colour in zip((1, 2, 3), maps.LEVEL_SHARE_COLOURS, strict=True):
             share = rows[f"level{lv}_share"].fillna(0.0)
-            bars = ax.barh(rows["community"], share, left=left, color=colour, label=t(f"level_{lv}") + "解决")
+            names = [plot_text(c) for c in rows["community"]]
+            bars = ax.barh(names, share, left=left, color=colour, label=t(f"level_{lv}") + "解决")
             ax.bar_label(bars, labels=[formats.rate(v, 0) if v >= 0.06 else "" for v in share],
                          label_type="center", fontsize=7)  # fmt: skip
             left += share

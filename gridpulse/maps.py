@@ -22,6 +22,7 @@ from folium.plugins import HeatMap
 
 from geo import shapes
 from gridpulse import config, formats
+from gridpulse.safe_text import html_text
 from gridpulse.strings import t
 
 VENDOR = "vendor"
@@ -122,8 +123,8 @@ def classify(values: pd.Series, higher_is_better: bool) -> tuple[list[str], list
 
 def _swatch(style: str, text: str) -> str:
     """One legend entry: a small coloured box (``style`` overrides its defaults) and its text."""
-    box = f'<span style="width:18px;height:12px;margin-right:4px;{style}"></span>'
-    return f'<span style="display:inline-flex;align-items:center;margin-right:14px">{box}{text}</span>'
+    box = f'<span style="width:18px;height:12px;margin-right:4px;{html_text(style)}"></span>'
+    return f'<span style="display:inline-flex;align-items:center;margin-right:14px">{box}{html_text(text)}</span>'
 
 
 def legend_html(title: str, ranges: list[tuple[float, float]], palette: list[str], fmt: str) -> str:
@@ -133,7 +134,25 @@ def legend_html(title: str, ranges: list[tuple[float, float]], palette: list[str
         for (lo, hi), c in zip(ranges, palette, strict=True)
     )
     items += _swatch(f"background:{NO_DATA_COLOUR};border:1px solid #888", t("legend_no_data"))
-    return f'<div style="font-size:0.9rem"><b>{title}</b>：{items}</div>'
+    return f'<div style="font-size:0.9rem"><b>{html_text(title)}</b>：{items}</div>'
+
+
+def _as_html_text(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """``columns`` escaped for a tooltip or popup.
+
+    folium's GeoJsonTooltip/GeoJsonPopup put property values into ``innerHTML``: an imported
+    name such as ``<img src=x onerror=...>`` would run in the map's frame (same origin as the
+    dashboard). Escaped, it shows as the text it is. Other values (numbers, None) pass.
+    """
+    out = frame.copy()
+    for col in columns:
+        out[col] = out[col].map(lambda v: html_text(v) if isinstance(v, str) else v)
+    return out
+
+
+def _tooltip(fields: dict[str, str], **kw: Any) -> folium.GeoJsonTooltip:
+    """A tooltip of ``fields`` (property -> label); labels are put into HTML too, so escaped."""
+    return folium.GeoJsonTooltip(fields=list(fields), aliases=[html_text(a) for a in fields.values()], **kw)
 
 
 def choropleth(
@@ -143,8 +162,11 @@ def choropleth(
     tooltip: dict[str, str],
     outline: list[str] | None = None,
 ) -> folium.GeoJson:
-    """Grid polygons filled with ``fill`` colours; ``tooltip`` maps property -> label."""
-    frame = grids.copy()
+    """Grid polygons filled with ``fill`` colours; ``tooltip`` maps property -> label.
+
+    Every property the tooltip shows is HTML-escaped here, whatever the caller passes.
+    """
+    frame = _as_html_text(grids, list(tooltip))
     frame["fill"] = fill
     frame["stroke"] = outline or ["#555555"] * len(frame)
     props = list(dict.fromkeys([*tooltip, "fill", "stroke", "grid_code"]))
@@ -154,7 +176,7 @@ def choropleth(
         name=t("grid"),
         style_function=_grid_style,
         highlight_function=lambda _f: {"weight": 3, "color": "#000000"},
-        tooltip=folium.GeoJsonTooltip(fields=list(tooltip), aliases=list(tooltip.values()), sticky=True),
+        tooltip=_tooltip(tooltip, sticky=True),
     )
     layer.add_to(m)
     return layer
@@ -197,6 +219,7 @@ def service_points_layer(m: folium.Map, points: pd.DataFrame, labels: dict[int, 
     pts["level_name"] = pts["level"].map(labels)
     pts["colour"] = pts["level"].map(LEVEL_COLOURS)
     pts["radius"] = pts["level"].map({1: 9, 2: 7, 3: 5, 4: 3})
+    pts = _as_html_text(pts, ["name", "level_name"])
     frame = gpd.GeoDataFrame(pts, geometry=gpd.points_from_xy(pts["lon"], pts["lat"]), crs=shapes.WGS84)
     data = shapes.to_geojson(frame, ["name", "level_name", "colour", "radius"])
     layer = folium.GeoJson(
@@ -208,7 +231,7 @@ def service_points_layer(m: folium.Map, points: pd.DataFrame, labels: dict[int, 
             "fillColor": feat["properties"]["colour"],
             "radius": feat["properties"]["radius"],
         },
-        tooltip=folium.GeoJsonTooltip(fields=["name", "level_name"], aliases=[t("resource_name"), t("level")]),
+        tooltip=_tooltip({"name": t("resource_name"), "level_name": t("level")}),
     )
     layer.add_to(m)
     return layer

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
 from gridpulse.filters import Filters
+from gridpulse.safe_text import md_join, md_text
+from gridpulse.strings import t
 
 SECTIONS = ("kpis", "heatmap", "matrix", "ranking", "overdue")
 MIN_ROTATE_SECONDS = 10  # shorter than this and nobody in the room can read a section
+MAX_ROTATE_SECONDS = 3600  # longer is no rotation at all
+LINK_KEYS = frozenset({"start", "end", "community", "theme", "rotate"})
 RANKING_ROWS = 10
 OVERDUE_ROWS = 12
 
@@ -24,11 +28,19 @@ class MeetingOptions:
     problems: tuple[str, ...] = ()
 
 
-def options_from_link(params: Mapping[str, str], default: Filters) -> MeetingOptions:
+def options_from_link(
+    params: Mapping[str, str],
+    default: Filters,
+    communities: Sequence[str] | None = None,
+    first: date | None = None,
+    last: date | None = None,
+) -> MeetingOptions:
     """Read ``?start=2026-06-01&end=2026-11-20&community=凤鸣社区&theme=dark&rotate=30``.
 
-    Bad values are ignored (the default stays) and listed in ``problems`` so the
-    screen can say what to fix in the link.
+    Every parameter is checked: a bad value is left out (the default stays) and its
+    problem is listed, in Chinese, in ``problems`` so the screen says what to fix in the
+    link. ``communities`` are those the user may see (a community outside them, or a typo,
+    is named and ignored); ``first``/``last`` bound the dates (the data's first day, as-of).
     """
     problems: list[str] = []
     start, end = default.start, default.end
@@ -37,21 +49,40 @@ def options_from_link(params: Mapping[str, str], default: Filters) -> MeetingOpt
             try:
                 value = date.fromisoformat(params[key])
             except ValueError:
-                problems.append(f"{key}={params[key]}")
+                problems.append(t("link_bad_date", name=key, value=md_text(params[key])))
                 continue
+            if (first and value < first) or (last and value > last):
+                problems.append(t("link_date_outside", name=key, value=value, first=first or "—", last=last or "—"))
+                value = min(max(value, first or value), last or value)
             start, end = (value, end) if key == "start" else (start, value)
     if start > end:
-        problems.append(f"start={start} > end={end}")
+        problems.append(t("link_start_after_end", start=start, end=end))
         start, end = default.start, default.end
-    communities = tuple(c for c in params.get("community", "").split(",") if c) or default.communities
+    chosen = default.communities
+    if params.get("community"):
+        asked = [c.strip() for c in params["community"].split(",") if c.strip()]
+        known = [c for c in asked if communities is None or c in communities]
+        for unknown in (c for c in asked if c not in known):
+            problems.append(t("link_bad_community", value=md_text(unknown), known=md_join(communities or ())))
+        chosen = tuple(known) or default.communities
     rotate = 0
     if params.get("rotate"):
         try:
-            rotate = max(MIN_ROTATE_SECONDS, int(params["rotate"]))
+            rotate = int(params["rotate"])
+            if rotate < 0:
+                raise ValueError
+            rotate = min(max(MIN_ROTATE_SECONDS, rotate), MAX_ROTATE_SECONDS) if rotate else 0
         except ValueError:
-            problems.append(f"rotate={params['rotate']}")
-    f = Filters(start, end, communities, default.grids, default.categories, default.sources)
-    return MeetingOptions(f, params.get("theme") == "dark", rotate, tuple(problems))
+            problems.append(t("link_bad_rotate", value=md_text(params["rotate"])))
+            rotate = 0
+    theme = params.get("theme", "light")
+    if theme not in ("light", "dark"):
+        problems.append(t("link_bad_theme", value=md_text(theme)))
+    unknown_keys = sorted(set(params) - LINK_KEYS)
+    if unknown_keys:
+        problems.append(t("link_unknown_keys", keys=md_join(unknown_keys), known="、".join(sorted(LINK_KEYS))))
+    f = Filters(start, end, chosen, default.grids, default.categories, default.sources)
+    return MeetingOptions(f, theme == "dark", rotate, tuple(problems))
 
 
 def section_at(seconds: float, rotate_seconds: int) -> str | None:

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import io
-from datetime import datetime
+import re
 
 import pandas as pd
 from fpdf import FPDF, FontFace
 from fpdf.enums import TableCellFillMode
 
-from gridpulse import fonts
+from gridpulse import clock, fonts
 from gridpulse.reports import Document, kpi_definitions
 from gridpulse.strings import t
 
@@ -18,6 +18,15 @@ RED = (192, 57, 43)
 GREY = (110, 110, 110)
 STRIPE = (246, 246, 246)
 MARGIN = 12  # mm
+# fpdf2 replaces its page-count alias in any text it draws while the alias is set, so it is
+# set only while the footer is drawn: a name "{nb}" from the data stays "{nb}".
+PAGE_COUNT_ALIAS = "{nb}"
+_CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f]")  # no glyph in any font: shown as a space
+
+
+def _text(value: object) -> str:
+    """A value as PDF text (fpdf2 draws it literally: no Markdown, no HTML)."""
+    return "" if value is None else _CONTROL.sub(" ", str(value))
 
 
 class _Pdf(FPDF):
@@ -32,7 +41,12 @@ class _Pdf(FPDF):
         self.set_title(doc.title)
         self.set_author("GridPulse 网格治理驾驶舱")
         self.set_creator("GridPulse")
-        self.set_creation_date(datetime.now().astimezone())
+        self.set_creation_date(clock.now_aware())
+        self.alias_nb_pages(None)
+
+    def output(self, *args: object, **kwargs: object) -> bytearray:  # type: ignore[override]
+        self.str_alias_nb_pages = PAGE_COUNT_ALIAS  # substitute what footer() drew, at close
+        return super().output(*args, **kwargs)  # type: ignore[arg-type]
 
     def header(self) -> None:
         if self.page_no() == 1:
@@ -40,7 +54,7 @@ class _Pdf(FPDF):
         self.set_font(FONT, "", 8)
         self.set_text_color(*GREY)
         self.set_xy(MARGIN, 6)
-        self.cell(0, 5, f"{self.doc.title}　{self.doc.period}　{self.doc.selection}", align="L")
+        self.cell(0, 5, _text(f"{self.doc.title}　{self.doc.period}　{self.doc.selection}"), align="L")
         self.set_text_color(0, 0, 0)
         self.set_xy(MARGIN, MARGIN + 4)
 
@@ -48,7 +62,9 @@ class _Pdf(FPDF):
         self.set_y(-10)
         self.set_font(FONT, "", 8)
         self.set_text_color(*GREY)
-        self.cell(0, 5, f"{t('report_masked')}　第 {self.page_no()} 页 / 共 {{nb}} 页", align="C")
+        before, self.str_alias_nb_pages = self.str_alias_nb_pages, PAGE_COUNT_ALIAS
+        self.cell(0, 5, f"{t('report_masked')}　第 {self.page_no()} 页 / 共 {PAGE_COUNT_ALIAS} 页", align="C")
+        self.str_alias_nb_pages = before
         self.set_text_color(0, 0, 0)
 
     def heading(self, text: str) -> None:
@@ -77,9 +93,9 @@ class _Pdf(FPDF):
             padding=1,
             borders_layout="HORIZONTAL_LINES",
         ) as table:
-            table.row([str(c) for c in frame.columns])
+            table.row([_text(c) for c in frame.columns])
             for values in frame.itertuples(index=False):
-                table.row(["" if v is None else str(v) for v in values])
+                table.row([_text(v) for v in values])
 
 
 def render(doc: Document) -> bytes:
@@ -123,7 +139,7 @@ def _title_page(pdf: _Pdf, doc: Document) -> None:
     pdf.set_y(60)
     pdf.set_font(FONT, "B", 30)
     pdf.set_text_color(*RED)
-    pdf.cell(0, 16, doc.title, align="C", new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(0, 16, _text(doc.title), align="C", new_x="LMARGIN", new_y="NEXT")
     pdf.set_text_color(0, 0, 0)
     pdf.set_font(FONT, "", 15)
     pdf.cell(0, 10, t("report_subtitle"), align="C", new_x="LMARGIN", new_y="NEXT")
@@ -135,7 +151,7 @@ def _title_page(pdf: _Pdf, doc: Document) -> None:
         t("report_selection", selection=doc.selection),
         t("report_as_of", as_of=doc.as_of),
     ):
-        pdf.cell(0, 9, line, align="C", new_x="LMARGIN", new_y="NEXT")
+        pdf.cell(0, 9, _text(line), align="C", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(16)
     pdf.note(t("report_masked_long"))
 

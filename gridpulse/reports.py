@@ -12,12 +12,14 @@ from datetime import date, datetime
 
 import pandas as pd
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from gridpulse import exports, figures, formats, metrics, views
 from gridpulse.db import Store
 from gridpulse.filters import Filters
+from gridpulse.safe_text import file_part
 from gridpulse.scope import Scope
 from gridpulse.strings import t
 
@@ -65,7 +67,7 @@ def file_name(area: str, start: date, end: date, ext: str, filtered: bool = Fals
     else:
         span = f"{start:%Y%m%d}-{end:%Y%m%d}"
     part = "_部分诉求" if filtered else ""
-    return f"{area.replace(' ', '_')}_{span}{part}_网格治理报告.{ext}"
+    return f"{file_part(area).replace(' ', '_')}_{span}{part}_网格治理报告.{ext}"
 
 
 def report_tables(store: Store, req: ReportRequest) -> dict[str, pd.DataFrame]:
@@ -103,9 +105,9 @@ def excel(store: Store, req: ReportRequest) -> bytes:
     wb.remove(wb.active)
     info = wb.create_sheet("说明")
     info.append(["网格治理报告"])
-    info.append(["区域", req.area])
+    info.append(["区域", _cell(req.area)])  # imported names: formula-safe too
     info.append(["统计时段", f"{req.filters.start} 至 {req.filters.end}"])
-    info.append(["诉求范围", views.selection_note(req.filters)])
+    info.append(["诉求范围", _cell(views.selection_note(req.filters))])
     info.append(["数据截至", f"{req.as_of:%Y-%m-%d %H:%M}"])
     info.append(["说明", "各指标口径同仪表盘；居民个人信息已脱敏。"])
     info["A1"].font = Font(bold=True, size=14)
@@ -120,7 +122,7 @@ def excel(store: Store, req: ReportRequest) -> bytes:
 
 def _sheet(wb: Workbook, name: str, frame: pd.DataFrame) -> None:
     ws = wb.create_sheet(name)
-    headers = [str(exports.safe_cell(c)) for c in frame.columns]
+    headers = [str(_cell(str(c))) for c in frame.columns]
     ws.append(headers)
     for row in frame.itertuples(index=False):
         ws.append([_cell(v) for v in row])
@@ -143,12 +145,15 @@ def _sheet(wb: Workbook, name: str, frame: pd.DataFrame) -> None:
 
 
 def _cell(value: object) -> object:
+    """A value as a worksheet cell: text never starts a formula and holds no character XML refuses."""
     if value is None or (not isinstance(value, str) and pd.isna(value)):
         return None
     if isinstance(value, pd.Timestamp):
         return value.to_pydatetime()
     if hasattr(value, "item"):  # numpy scalars
         return value.item()
+    if isinstance(value, str):
+        value = ILLEGAL_CHARACTERS_RE.sub("", value)
     return exports.safe_cell(value)
 
 

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from geo import shapes
-from gridpulse import auth, config, exports, metrics
+from gridpulse import auth, clock, config, exports, metrics
 from gridpulse.db import Store
 from gridpulse.filters import Filters
 from gridpulse.scope import GRID_HEAD, LIAISON, SECRETARY, Scope
@@ -326,7 +326,7 @@ def toggle_user(store: Store, admin: auth.User, username: str) -> bool:
         raise KeyError(username)
     disabled = not bool(row["disabled"])
     store.set_disabled(username, disabled)
-    store.audit(datetime.now(), admin.username, "user_disable" if disabled else "user_enable", "", username)
+    store.audit(clock.now(), admin.username, "user_disable" if disabled else "user_enable", "", username)
     return disabled
 
 
@@ -376,10 +376,11 @@ def import_upload(
     spec_json: bytes | None = None,
     progress: Callable[[int, float], None] | None = None,
 ) -> Any:
-    """Import an uploaded file as ``admin``: it is written to a temporary file and read like the CLI's."""
-    import tempfile
+    """Import an uploaded file as ``admin``: it is written to a private copy beside the database and read like
+    the CLI's; the copy is removed afterwards (and, after a crash, when the database is next opened)."""
     from pathlib import Path
 
+    from gridpulse import dbopen
     from gridpulse.ingest import grids, mapping, run
     from gridpulse.ingest.sources import ImportFileError
 
@@ -392,9 +393,7 @@ def import_upload(
     crs = None if crs in (None, "", "auto") else crs
     maps = mapping.parse_map_flags([line for line in maps_text.splitlines() if line.strip()])
     suffix = Path(name).suffix or ".dat"
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / f"upload{suffix}"
-        path.write_bytes(data)
+    with dbopen.upload_copy(store, data, suffix) as path:
         size = max(len(data), 1)
         rough_rows = max(size // 120, 1)  # ~120 bytes a row in a 12345 export: enough for a progress bar
 

@@ -1,4 +1,8 @@
-"""Running the whole app through AppTest, logged in as a fixture user (the documented session key)."""
+"""Running the whole app through AppTest, logged in as a fixture user with a real session.
+
+AppTest cannot send cookies, so the session cookie a browser would send is presented
+through the documented session key (see gridpulse/ui/session.py).
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,8 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
+from gridpulse import sessions
+from gridpulse.ui import cache
 from gridpulse.ui.session import USER_KEY
 from tests.fixtures import MARCH
 
@@ -25,7 +31,7 @@ def app(
     """``app.py`` run once, as ``username`` (None: a visitor), with extra session state and link parameters."""
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
     if username is not None:
-        at.session_state[USER_KEY] = {"username": username, **({"last_seen": last_seen} if last_seen else {})}
+        at.session_state[USER_KEY] = {"session": login(username, last_seen)}
     for key, value in (state or {}).items():
         at.session_state[key] = value
     for key, value in (query or {}).items():
@@ -36,3 +42,8 @@ def app(
 def in_march(at: AppTest) -> AppTest:
     """The sidebar period set to March 2026, the fixture's month."""
     return at.date_input(key="flt_period").set_value((MARCH.start, MARCH.end)).run()
+
+
+def login(username: str, at: datetime | None = None) -> str:
+    """A session for ``username`` opened ``at`` (default now) in the configured database: its cookie value."""
+    return sessions.open_session(cache.store(), username, at)

@@ -26,3 +26,16 @@ def db_env(fixture_db: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """The app reads the fixture street."""
     monkeypatch.setenv("GRIDPULSE_DB", str(fixture_db))
     return fixture_db
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[object]:
+    """Debian's Chromium, driven by Playwright (tests/browserkit.py), for one test module."""
+    from playwright.sync_api import sync_playwright
+
+    from tests import browserkit
+
+    with sync_playwright() as p:
+        browser = browserkit.launch(p)
+        yield browser
+        browser.close()

@@ -7,8 +7,10 @@ Period used by the tests: March 2026; the data is taken at 2026-03-31 12:00.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import shapely
@@ -119,8 +121,12 @@ def resource_rows() -> pd.DataFrame:
     return frame
 
 
-def build(path: Path) -> Path:
-    """Write the fixture street to ``path`` (grid codes assigned by the real spatial join)."""
+def build(path: Path, edit: Callable[[dict[str, Any]], None] | None = None) -> Path:
+    """Write the fixture street to ``path`` (grid codes assigned by the real spatial join).
+
+    ``edit``, if given, may change the tables in place before they are written: it gets
+    ``{"grids", "cases", "resources", "meta", "users"}`` (e.g. tests/hostile.py's texts).
+    """
     from geo import join, shapes
 
     grids = grid_rows()
@@ -130,7 +136,10 @@ def build(path: Path) -> Path:
     resources = resource_rows()
     resources["grid_code"] = join.assign_grids(resources["lon"].to_numpy(), resources["lat"].to_numpy(), polys)
     meta = {"street_name": "测试街道", "as_of": AS_OF.isoformat()}
-    db.write_street(path, grids, cases, resources, meta, users())
+    tables: dict[str, Any] = {"grids": grids, "cases": cases, "resources": resources, "meta": meta, "users": users()}
+    if edit is not None:
+        edit(tables)
+    db.write_street(path, tables["grids"], tables["cases"], tables["resources"], tables["meta"], tables["users"])
     return path
 
 

@@ -6,24 +6,14 @@ it), in which case a missing browser fails the run.
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from collections.abc import Iterator
-from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
 
-from tests import fixtures
+from tests import browserkit, fixtures
 
-ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = ROOT / "test-artifacts"
-LOCAL_HOSTS = {"localhost", "127.0.0.1", None}
+ARTIFACTS = browserkit.ARTIFACTS
 NAV = ["总览", "诉求热力图", "四级服务矩阵", "网格办结率"]
 # What each page has drawn once its script has finished (Streamlit keeps a websocket
 # open, so "network idle" says nothing).
@@ -36,74 +26,26 @@ READY = {
 
 pytestmark = pytest.mark.browser
 
-if not CHROMIUM.exists():
-    if os.environ.get("GRIDPULSE_REQUIRE_BROWSER") == "1":
-        raise RuntimeError("GRIDPULSE_REQUIRE_BROWSER=1 but /usr/bin/chromium is missing: apt-get install chromium")
-    pytest.skip("Debian chromium not installed", allow_module_level=True)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait_healthy(url: str, proc: subprocess.Popen, deadline_s: float = 90) -> None:
-    end = time.monotonic() + deadline_s
-    while time.monotonic() < end:
-        if proc.poll() is not None:
-            raise RuntimeError(f"streamlit exited with {proc.returncode}")
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                if r.status == 200:
-                    return
-        except OSError:
-            pass
-        time.sleep(0.3)
-    raise TimeoutError(url)
+browserkit.require_browser()
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     # Its own copy of the fixture street: log-ins and downloads here write to the audit log.
     db = fixtures.build(tmp_path_factory.mktemp("browser") / "street.duckdb")
-    port = _free_port()
-    env = {**os.environ, "GRIDPULSE_DB": str(db)}
-    cmd = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-           "--server.address", "127.0.0.1", "--server.headless", "true"]  # fmt: skip
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_healthy(url, proc)
+    with browserkit.running_server(db) as url:
         yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
 
 
 @pytest.fixture(scope="module")
 def browser_page(server: str):
     from playwright.sync_api import sync_playwright
 
-    outside: list[str] = []
     with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=[
-                "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync",
-                # Every request that is not to this machine goes to a dead proxy and fails.
-                "--proxy-server=http://127.0.0.1:9", "--proxy-bypass-list=localhost;127.0.0.1",
-            ],
-        )  # fmt: skip
-        context = browser.new_context(viewport={"width": 1440, "height": 1000}, locale="zh-CN")
-        context.on("request", lambda r: outside.append(r.url) if urlsplit(r.url).hostname not in LOCAL_HOSTS else None)
+        browser = browserkit.launch(p)
+        context, outside = browserkit.new_context(browser)
         page = context.new_page()
-        page.goto(server)
-        page.get_by_label("用户名").fill("leader")
-        page.get_by_label("密码", exact=True).fill(fixtures.PASSWORD)
-        page.get_by_role("button", name="登录").click()
-        page.wait_for_selector("[data-testid=stSidebarNav]", timeout=60_000)
+        browserkit.log_in(page, server, "leader")
         yield page, outside
         browser.close()
 

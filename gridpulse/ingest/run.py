@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import inspect
 import re
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, ParamSpec
 
 import pandas as pd
 
 from geo import chinacrs
+from gridpulse import clock, dbopen
 from gridpulse.db import CASE_COLUMNS, RESOURCE_COLUMNS, Store
 from gridpulse.ingest import mapping, rows, sources
 from gridpulse.ingest.mapping import MappingSpec
@@ -49,6 +52,60 @@ class Summary:
         return out
 
 
+P = ParamSpec("P")
+
+
+def audit_failure(store: Store, kind: str, file_name: str, username: str | None, error: BaseException | str) -> None:
+    """An ``import_failed`` audit line with the reason, once per error; never raises.
+
+    Where the database cannot be written (read-only, a full disk) there is no line, only a log warning.
+    """
+    if isinstance(error, BaseException):
+        if getattr(error, "gp_audited", False):
+            return
+        with contextlib.suppress(AttributeError):
+            error.gp_audited = True  # type: ignore[attr-defined]
+    detail = f"{kind} {file_name}: {error}"[:2000]
+    try:
+        store.audit(clock.now(), username, "import_failed", "全街道", detail)
+    except Exception as err:  # the reason the import failed is the one to report, not this
+        dbopen.log.warning("audit of a failed import not saved: %s", err)
+
+
+def audited_import(fn: Callable[P, Summary]) -> Callable[P, Summary]:
+    """An import that is refused on a read-only database, and audited when it fails or is refused.
+
+    A database in trouble (a full disk, a damaged block, …) is said in Chinese, as ``ImportFileError``:
+    the import's transaction is rolled back, so nothing was written.
+    """
+    signature = inspect.signature(fn)
+
+    @functools.wraps(fn)
+    def run_audited(*args: P.args, **kwargs: P.kwargs) -> Summary:
+        given = signature.bind(*args, **kwargs).arguments
+        store: Store = given["store"]
+        kind = str(given.get("kind", "grids"))
+        name = str(given.get("file_name") or Path(given["path"]).name)
+        username = given.get("username")
+        try:
+            if getattr(store, "read_only", False):
+                raise ImportFileError(t("imp_refused_read_only", reason=store.read_only_reason))
+            return fn(*args, **kwargs)
+        except ImportFileError as err:
+            audit_failure(store, kind, name, username, err)
+            raise
+        except Exception as err:
+            found = dbopen.translate(err, store.path)
+            if found is None:  # not the database's trouble: a bug, audited and raised as it is
+                audit_failure(store, kind, name, username, f"{type(err).__name__}: {err}")
+                raise
+            audit_failure(store, kind, name, username, found.message)
+            raise ImportFileError(f"{found.message}{found.hint}") from err
+
+    return run_audited
+
+
+@audited_import
 def import_file(
     store: Store,
     kind: str,
@@ -78,7 +135,7 @@ def import_file(
     placer = rows.Placer(store.grid_shapes(Scope.street()))
     warnings: Counter[str] = Counter()
     reasons: Counter[str] = Counter()
-    latest = max(store.as_of(), datetime.now())
+    latest = max(store.as_of(), clock.now())
     default_source = "Open311" if table.format == "open311" else t("default_source")
     known_categories = set(store.distinct_values(Scope.street(), "category")) if kind == "cases" else set()
     seen_categories: set[str] = set()
@@ -100,7 +157,7 @@ def import_file(
                 progress(done)
             yield result.rows, result.rejects
 
-    info = {"ts": datetime.now(), "username": username, "file_name": file_name or Path(path).name,
+    info = {"ts": clock.now(), "username": username, "file_name": file_name or Path(path).name,
             "format": table.format, "encoding": table.encoding}  # fmt: skip
     update = case_update_columns(columns) if kind == "cases" else resource_update_columns(columns)
     record = store.import_rows(kind, batches(), update, info, warnings)

@@ -3,7 +3,9 @@
 The format is recognised from the content, never from the file name: XLSX (a zip with
 a workbook), Open311 GeoReport v2 JSON, or delimited text in UTF-8 (with or without
 BOM), UTF-16 (with BOM) or GB18030/GBK. Every data row keeps the number the user sees
-in a spreadsheet (the header is row 1), so a rejected row can be found again.
+in a spreadsheet (the header is row 1), so a rejected row can be found again. A file over
+one of the caps in ``limits`` (size, unpacked size, rows, columns, cells) is refused before
+its rows are read.
 """
 
 from __future__ import annotations
@@ -11,7 +13,6 @@ from __future__ import annotations
 import codecs
 import csv
 import json
-import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +20,7 @@ from typing import Any
 
 import pandas as pd
 
+from gridpulse.ingest import limits
 from gridpulse.strings import t
 
 CHUNK_ROWS = 50_000
@@ -71,6 +73,7 @@ def open_table(path: Path, sheet: str | None = None, chunk_rows: int = CHUNK_ROW
     encoding = detect_encoding(path, head)
     text_head = head.decode(encoding, errors="ignore").lstrip("\ufeff \r\n\t")
     if text_head.startswith(("[", "{")):
+        limits.check_json_size(path, size)
         return _open311(path, encoding)
     return _csv(path, encoding, text_head, chunk_rows)
 
@@ -134,6 +137,12 @@ def _csv(path: Path, encoding: str, text_head: str, chunk_rows: int) -> Table:
     if headers is None:
         fh.close()
         raise _fail("imp_no_header", name=path.name)
+    try:
+        limits.check_columns(path, len(headers))
+        limits.check_csv_rows(path, encoding, delimiter, header_line)
+    except ImportFileError:
+        fh.close()
+        raise
     return Table(path, "csv", encoding, headers, _csv_chunks(fh, reader, headers, header_line, chunk_rows))
 
 
@@ -208,11 +217,7 @@ def _clean_headers(row: list[Any]) -> list[str]:
 def _xlsx(path: Path, sheet: str | None, chunk_rows: int) -> Table:
     from openpyxl import load_workbook
 
-    try:
-        with zipfile.ZipFile(path) as zf:
-            names = set(zf.namelist())
-    except zipfile.BadZipFile as err:
-        raise _fail("imp_bad_zip", name=path.name) from err
+    names = set(limits.check_xlsx(path))  # sizes and packing checked before anything is inflated
     if "xl/workbook.xml" not in names:
         raise _fail("imp_zip_not_xlsx", name=path.name)
     try:
@@ -222,26 +227,42 @@ def _xlsx(path: Path, sheet: str | None, chunk_rows: int) -> Table:
     if sheet is not None and sheet not in wb.sheetnames:
         raise _fail("imp_no_sheet", name=path.name, sheet=sheet, sheets="、".join(wb.sheetnames))
     ws = wb[sheet] if sheet else wb.worksheets[0]
+    try:
+        limits.check_sheet(path, ws)  # openpyxl pads every row to the declared dimension
+    except ImportFileError:
+        wb.close()
+        raise
     rows = ws.iter_rows(values_only=True)
     headers, header_line = None, 0
-    for header_line, row in enumerate(rows, start=1):  # noqa: B007 (the line number is used below)
+    for header_line, row in enumerate(rows, start=1):
         if any(v is not None and str(v).strip() for v in row):
             headers = _clean_headers(list(row))
             break
+        if header_line > limits.MAX_ROWS:  # a sheet of blank rows (a row numbered 10⁹, say) ends here
+            wb.close()
+            raise _fail("lim_rows", name=path.name, limit=limits.MAX_ROWS)
     if headers is None:
         wb.close()
         raise _fail("imp_empty_sheet", name=path.name, sheet=ws.title, sheets="、".join(wb.sheetnames))
-    return Table(path, "xlsx", None, headers, _xlsx_chunks(wb, rows, headers, header_line, chunk_rows))
+    try:
+        limits.check_columns(path, len(headers))
+    except ImportFileError:
+        wb.close()
+        raise
+    return Table(path, "xlsx", None, headers, _xlsx_chunks(path, wb, rows, headers, header_line, chunk_rows))
 
 
-def _xlsx_chunks(wb: Any, rows: Iterator[tuple[Any, ...]], headers: list[str], header_line: int,
+def _xlsx_chunks(path: Path, wb: Any, rows: Iterator[tuple[Any, ...]], headers: list[str], header_line: int,
                  chunk_rows: int) -> Iterator[Chunk]:  # fmt: skip
     width = len(headers)
     batch: list[list[Any]] = []
     numbers: list[int] = []
     unreadable: list[tuple[int, str, str]] = []
+    cells = 0
     try:
         for number, row in enumerate(rows, start=header_line + 1):
+            cells += len(row)  # a sheet without a dimension is counted as it streams: the import rolls back
+            limits.check_row(path, number - header_line, len(row), cells)
             values = ["" if v is None else v for v in row]
             reason = _row_problem([str(v) for v in values], width)
             if reason:
@@ -270,12 +291,16 @@ def _open311(path: Path, encoding: str) -> Table:
         data = data.get("service_requests", data.get("requests"))
     if not isinstance(data, list):
         raise _fail("imp_not_open311", name=path.name)
-    headers: list[str] = []
+    limits.check_row(path, len(data), 0, 0)
+    names: dict[str, None] = {}  # the headers, in order of first appearance
     for item in data:
         if isinstance(item, dict):
-            headers.extend(k for k in item if k not in headers)
+            names.update(dict.fromkeys(item))
+            limits.check_columns(path, len(names))
+    headers = list(names)
     if not headers:
         raise _fail("imp_no_records", name=path.name)
+    limits.check_cells(path, len(data), len(headers))
     return Table(path, "open311", encoding, headers, _json_chunks(data, headers))
 
 

@@ -1,12 +1,15 @@
-"""First start: serve the map assets and make sure a database exists."""
+"""First start: serve the map assets, make sure a database exists, and say what is wrong with it."""
 
 from __future__ import annotations
 
+import contextlib
 import threading
+from pathlib import Path
 
 import streamlit as st
 
-from gridpulse import auth, config, demo, maps
+from gridpulse import auth, config, dbopen, demo, maps
+from gridpulse.db import Store
 from gridpulse.strings import t
 from gridpulse.ui import cache
 
@@ -28,15 +31,54 @@ def _demo_users_present(path: str) -> bool:
 
 
 def ensure_ready() -> None:
-    """Install the offline map assets; generate the demo street when no database exists."""
+    """Install the offline map assets; generate the demo street only when no database exists at all.
+
+    A database file that exists but cannot be opened (unreadable, locked by another program,
+    damaged, not a DuckDB file) is never replaced: its message and hint are shown, before the
+    log-in page, and the run stops. A read-only database, a write that failed and a nearly full
+    disk are warned about on every page, before and after log-in.
+    """
     _assets_installed()
     path = config.db_path()
-    if path.exists():
-        _demo_users_present(str(path))
-        return
-    if path != config.DEFAULT_DB_PATH:
-        st.error(t("db_missing", path=path))
+    try:
+        if dbopen.missing(path):
+            if path != config.DEFAULT_DB_PATH:
+                raise dbopen.DatabaseError(
+                    "missing", path, t("dberr_missing", path=path), t("dberr_missing_dashboard_hint")
+                )
+            _first_start(path)
+        store = cache.store()
+        if not store.read_only:
+            _demo_users_present(str(path))
+    except dbopen.DatabaseError as err:
+        st.error(err.message)
+        st.info(err.hint)
         st.stop()
+    _warnings(store, path)
+
+
+def _first_start(path: Path) -> None:
+    """Generate the demo street at the default path, where nothing exists yet."""
     with st.spinner(t("first_start")), _FIRST_START:
-        if not path.exists():
+        if not dbopen.missing(path):  # another session made it meanwhile
+            return
+        try:
             demo.generate(path, config.DEMO_CASES, config.DEMO_SEED)
+        except Exception as err:
+            if dbopen.translate(err, path) is None:
+                raise
+            # The half-written copy ``db.write_street`` builds beside the target is ours: it goes.
+            with contextlib.suppress(OSError):
+                path.with_name(path.name + ".tmp").unlink(missing_ok=True)
+            raise dbopen.creation_problem(err, path) from err
+
+
+def _warnings(store: Store, path: Path) -> None:
+    if store.read_only:
+        st.warning(t("db_read_only_banner", reason=store.read_only_reason))
+        return
+    if store.write_problem is not None:
+        st.warning(t("db_write_failed_banner", message=store.write_problem.message, hint=store.write_problem.hint))
+    free = dbopen.low_disk(path)
+    if free is not None:
+        st.warning(t("db_low_disk_banner", free=free))

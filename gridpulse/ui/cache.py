@@ -1,7 +1,10 @@
 """The one place that caches: a store per database file, view results per filter set.
 
-Keys include the database file's path and modification time, so a regenerated or
-re-imported database is never answered from an old cache.
+Keys include the database file's path and identity (a regenerated file is another file)
+and its data version, which every import bumps in its own transaction: a re-imported
+street is never answered from an old cache, and nothing else (a checkpoint, an audit
+line, a log-in) throws the cache away. Figures taken "now" on a street without a fixed
+as-of are keyed by the minute (``Store.as_of``), not the second.
 """
 
 from __future__ import annotations
@@ -9,6 +12,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from datetime import datetime
+from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
 import streamlit as st
@@ -21,32 +25,50 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 
-_stores: dict[str, tuple[float, Store]] = {}
+_stores: dict[str, tuple[tuple[int, int], Store]] = {}
 _stores_lock = threading.Lock()
 
 
-def store() -> Store:
-    """The open store for the configured database; reopened when the file is replaced.
+def _identity(path: Path) -> tuple[int, int]:
+    info = path.stat()
+    return info.st_dev, info.st_ino
 
-    DuckDB keeps one instance per path, so the old connection is closed before the new
-    file is opened, or the new one would still read the replaced file.
+
+def store() -> Store:
+    """The open store for the configured database; reopened only when the file is replaced.
+
+    An import writes through this same store, so its connection stays open for everyone
+    (closing it under other users' queries gave them "Connection already closed!"). Only a
+    file replaced by another (a regenerated demo street) is reopened: DuckDB keeps one
+    instance per path, so the old connection must be closed first, or the new one would
+    still read the replaced file.
+
+    A database that cannot be opened raises ``dbopen.DatabaseError`` (Chinese message and hint):
+    missing, unreadable, locked by another program, damaged. Nothing is cached then, so the
+    next run tries again (e.g. once the command holding the lock has ended).
     """
+    from gridpulse import dbopen
+
     path = config.db_path()
-    mtime = path.stat().st_mtime
+    try:
+        identity = _identity(path)
+    except OSError as err:
+        raise (dbopen.translate(err, path) or dbopen.problem("io", path, str(err))) from err
     with _stores_lock:
         known = _stores.get(str(path))
-        if known and known[0] == mtime:
+        if known and known[0] == identity:
             return known[1]
         if known:
             known[1].close()
         opened = Store(path)
-        _stores[str(path)] = (mtime, opened)
+        _stores[str(path)] = (identity, opened)
         return opened
 
 
 def _db_key() -> str:
     path = config.db_path()
-    return f"{path}:{path.stat().st_mtime}"
+    dev, ino = _identity(path)
+    return f"{path}:{dev}:{ino}:{store().data_version()}"
 
 
 @st.cache_data(show_spinner=False, ttl=3600, max_entries=256)

@@ -12,6 +12,7 @@ import streamlit as st
 
 from gridpulse import views
 from gridpulse.filters import Filters, default_period
+from gridpulse.safe_text import md_text
 from gridpulse.strings import t
 from gridpulse.ui import cache
 
@@ -24,7 +25,7 @@ def sidebar(key: str = "flt") -> Filters:
     as_of = cache.as_of().date()
     first = opts.first_day.date() if opts.first_day else as_of
     with st.sidebar:
-        st.markdown(f"### {opts.street_name}")
+        st.markdown(f"### {md_text(opts.street_name)}")  # an imported name: Markdown-escaped
         st.caption(t("data_as_of", as_of=cache.as_of().strftime("%Y-%m-%d %H:%M")))
         st.markdown(f"**{t('filters')}**")
         period = st.date_input(

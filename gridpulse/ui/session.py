@@ -1,33 +1,55 @@
-"""Log-in, the logged-in user and session expiry.
+"""Log-in, the logged-in user and session expiry, in the browser's session cookie.
 
-The logged-in user lives in ``st.session_state[USER_KEY]`` as ``{"username": ...,
-"last_seen": datetime}``. Only the username is trusted from it: role and scope are
-read from the users table on every use, so a disabled user or a changed scope takes
-effect at once. ``AppTest`` acts as a user by setting this key.
+Who is logged in is decided on every run from the ``gp_session`` cookie the browser
+sent (``st.context.cookies``), checked against the server-side session record
+(``gridpulse.sessions``): nothing kept in the Streamlit session says who the user is,
+so a websocket session id alone, e.g. of a closed tab, logs nobody in. Role and scope
+are read from the users table on every use, so a disabled user or a changed scope takes
+effect at once.
+
+Tests (``AppTest`` cannot send cookies) present a real session cookie through
+``st.session_state[USER_KEY] = {"session": <cookie value>}``; the app never writes
+this key and no widget has it, so a browser cannot set it.
 """
 
 from __future__ import annotations
 
+import json
+import logging
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from urllib.parse import quote, urlsplit
 
 import streamlit as st
 
-from gridpulse import auth
+from gridpulse import auth, clock, config, sessions
 from gridpulse.auth import AuthError, User
+from gridpulse.safe_text import md_text
 from gridpulse.scope import Scope
 from gridpulse.strings import t
 from gridpulse.ui import cache
 
 USER_KEY = "gp_user"
+_RESOLVED_KEY = "gp_resolved_user"  # this run's answer, so a page's many reads cost one look-up
+NOTICE_KEY = "gp_login_notice"
+_log = logging.getLogger("gridpulse.session")
+
+
+def presented_cookie() -> str | None:
+    """The session cookie this browser sent (or the one a test presents)."""
+    state = st.session_state.get(USER_KEY)
+    if isinstance(state, dict) and state.get("session"):
+        return str(state["session"])
+    try:
+        return st.context.cookies.get(sessions.COOKIE)
+    except Exception:  # no browser behind this run (bare script mode)
+        return None
 
 
 def current_user() -> User | None:
     """The logged-in user as the database says now, or None."""
-    state = st.session_state.get(USER_KEY)
-    if not isinstance(state, dict) or not state.get("username"):
-        return None
-    return auth.current_user(cache.store(), str(state["username"]))
+    if _RESOLVED_KEY in st.session_state:
+        return st.session_state[_RESOLVED_KEY]
+    return sessions.resolve(cache.store(), presented_cookie()).user
 
 
 def current_scope() -> Scope:
@@ -43,51 +65,79 @@ def oidc_configured() -> bool:
         return "auth" in st.secrets
     except FileNotFoundError:  # no secrets file at all: local users only
         return False
+    except Exception:  # unreadable or malformed: local users still log in; the server log says why
+        _log.warning("cannot read .streamlit/secrets.toml: OIDC log-in is off", exc_info=True)
+        return False
 
 
-def _oidc_user() -> User | None:
+def _here() -> str:
+    """This page's path and link parameters, to come back to after log-in."""
+    try:
+        path = urlsplit(st.context.url or "/").path or "/"
+    except Exception:
+        path = "/"
+    query = "&".join(f"{quote(k)}={quote(v)}" for k, v in st.query_params.to_dict().items())
+    return sessions.safe_next(f"{path}?{query}" if query else path)
+
+
+def go(url: str, notice: str, link: str) -> None:
+    """Send the browser to one of our HTTP routes (which set or clear the cookie), with a link as fallback."""
+    target = json.dumps(sessions.safe_next(url)).replace("<", "\\u003c")  # no "</script>" can end the script
+    st.html(f"<script>window.location.replace({target});</script>", unsafe_allow_javascript=True)
+    st.info(notice)
+    st.link_button(link, url)
+    st.stop()
+
+
+def _enter(user: User) -> None:
+    """A proven user gets a one-time ticket; the browser exchanges it for the session cookie."""
+    ticket = sessions.issue_ticket(cache.store(), user.username)
+    go(f"{sessions.TICKET_PATH}?ticket={ticket}&next={quote(_here())}", t("login_redirect"), t("login_redirect_link"))
+
+
+def _oidc_user() -> None:
     """An office with an identity provider: its user's e-mail is the username in our users table.
 
-    The provider says who the person is; role and scope still come from our users table.
+    The provider says who the person is; role and scope still come from our users table,
+    and the session is ours (cookie) like any other.
     """
     if not oidc_configured() or not st.user.is_logged_in:
-        return None
+        return
     email = str(st.user.get("email") or "")
     user = auth.current_user(cache.store(), email)
     if user is None:
         st.error(t("oidc_unknown", email=email))
         st.stop()
-    st.session_state[USER_KEY] = {"username": user.username, "last_seen": datetime.now()}
-    cache.store().audit(datetime.now(), user.username, "login", auth.describe_scope(user.scope), "oidc")
-    return user
+    cache.store().audit(clock.now(), user.username, "login", auth.describe_scope(user.scope), "oidc")
+    _enter(user)
 
 
-NOTICE_KEY = "gp_login_notice"
+_NOTICES = {
+    "expired": lambda: t("session_expired", minutes=f"{config.session_idle_minutes():g}"),
+    "ended": lambda: t("session_ended"),
+    "account": lambda: t("account_gone"),
+}
 
 
 def resolve_user() -> User | None:
-    """The logged-in user, after expiry and account checks; None means: show the log-in page."""
-    state = st.session_state.get(USER_KEY)
-    now = datetime.now()
-    if state is None:
-        return _oidc_user()
-    if not isinstance(state, dict):
-        del st.session_state[USER_KEY]
+    """The logged-in user for this run, after expiry and account checks; None: show the log-in page."""
+    st.session_state.pop(_RESOLVED_KEY, None)
+    resolved = sessions.resolve(cache.store(), presented_cookie())
+    if resolved.user is None:
+        if resolved.reason in _NOTICES:
+            st.session_state[NOTICE_KEY] = _NOTICES[resolved.reason]()
+            _end_provider_session()
+        _oidc_user()
         return None
-    last = state.get("last_seen") or now
-    if now - last > timedelta(minutes=auth.SESSION_IDLE_MINUTES):
-        cache.store().audit(now, state.get("username"), "session_expired", "")
-        del st.session_state[USER_KEY]
-        st.session_state[NOTICE_KEY] = t("session_expired", minutes=auth.SESSION_IDLE_MINUTES)
-        _end_provider_session()
-        return None
-    user = current_user()
-    if user is None:
-        del st.session_state[USER_KEY]
-        st.session_state[NOTICE_KEY] = t("account_gone")
-        return None
-    state["last_seen"] = now
-    return user
+    st.session_state[_RESOLVED_KEY] = resolved.user
+    return resolved.user
+
+
+def _client() -> str:
+    try:
+        return st.context.ip_address or "unknown"
+    except Exception:
+        return "unknown"
 
 
 def login_page() -> None:
@@ -106,12 +156,11 @@ def login_page() -> None:
         st.info(t("demo_users_hint", password=auth.DEMO_PASSWORD))
     if submitted:
         try:
-            user = auth.authenticate(cache.store(), username, password)
+            user = auth.authenticate(cache.store(), username, password, client=_client())
         except AuthError as err:
             st.error(str(err))
             return
-        st.session_state[USER_KEY] = {"username": user.username, "last_seen": datetime.now()}
-        st.rerun()
+        _enter(user)
 
 
 def _end_provider_session() -> None:
@@ -125,12 +174,14 @@ def logout_button() -> None:
     if user is None:
         return
     with st.sidebar:
-        st.caption(t("logged_in_as", name=user.display_name, role=t(f"role_{user.role}")))
+        st.caption(t("logged_in_as", name=md_text(user.display_name), role=t(f"role_{user.role}")))
         if st.button(t("logout"), key="logout"):
-            cache.store().audit(datetime.now(), user.username, "logout", auth.describe_scope(user.scope))
+            sessions.end(cache.store(), presented_cookie())
+            cache.store().audit(clock.now(), user.username, "logout", auth.describe_scope(user.scope))
             st.session_state.pop(USER_KEY, None)
+            st.session_state.pop(_RESOLVED_KEY, None)
             _end_provider_session()
-            st.rerun()
+            go(sessions.LOGOUT_PATH, t("logout_redirect"), t("logout_redirect_link"))
 
 
 def audited_export(build: Callable[[], bytes], detail: str) -> Callable[[], bytes]:
@@ -144,7 +195,7 @@ def audited_export(build: Callable[[], bytes], detail: str) -> Callable[[], byte
     def build_and_audit() -> bytes:  # runs outside the script: no st.* in here
         data = build()
         if user is not None:
-            store.audit(datetime.now(), user.username, "export", auth.describe_scope(user.scope), detail)
+            store.audit(clock.now(), user.username, "export", auth.describe_scope(user.scope), detail)
         return data
 
     return build_and_audit

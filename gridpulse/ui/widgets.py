@@ -7,6 +7,7 @@ import streamlit as st
 
 from gridpulse import fonts, formats, reports, views
 from gridpulse.filters import Filters
+from gridpulse.safe_text import md_join, md_text
 from gridpulse.scope import GRID_HEAD, LIAISON, SECRETARY
 from gridpulse.strings import t
 from gridpulse.ui import cache, session
@@ -17,18 +18,19 @@ def scope_line(f: Filters) -> None:
     opts = cache.view(views.filter_options)
     names = {code: name for code, name, _ in opts.grids}
     scope = session.current_scope()
+    # Names are imported data and this is Markdown: each is escaped (safe_text.md_text).
     if f.grids:
-        area = "、".join(names.get(g, g) for g in f.grids)
+        area = md_join(names.get(g, g) for g in f.grids)
     elif f.communities:
-        area = "、".join(f.communities)
+        area = md_join(f.communities)
     elif scope.role == GRID_HEAD:
-        area = t("scope_grids", grids="、".join(names.get(g, g) for g in scope.grids))
+        area = t("scope_grids", grids=md_join(names.get(g, g) for g in scope.grids))
     elif scope.role == SECRETARY:
-        area = "、".join(scope.communities)
+        area = md_join(scope.communities)
     else:
-        area = f"{opts.street_name}{t('whole_street')}"
+        area = f"{md_text(opts.street_name)}{t('whole_street')}"
     if scope.role == LIAISON:
-        area += "，" + t("scope_department", department=scope.department)
+        area += "，" + t("scope_department", department=md_text(scope.department))
     cases = t("cases_some") if (f.categories or f.sources) else t("cases_all")
     st.caption(t("scope_line", area=area, start=f.start, end=f.end, days=f.days, cases=cases))
 
@@ -60,19 +62,6 @@ def street_comparison(mine: dict[str, float | None], street: dict[str, float | N
             None if diff is None else f"{diff * 100:+.1f} 个百分点",
             border=True,
         )
-
-
-def hide_table_downloads() -> None:
-    """Remove the tables' own "Download as CSV" button.
-
-    It would export what a table shows with no masking, no formula escaping and no
-    audit line; the app's export buttons do all three.
-    """
-    st.html(
-        "<style>[data-testid='stElementToolbar'] button[aria-label='Download as CSV'],"
-        "[data-testid='stElementToolbarButton']:has(button[aria-label='Download as CSV'])"
-        "{display:none !important}</style>"
-    )
 
 
 def meeting_style(dark: bool) -> None:

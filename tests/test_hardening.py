@@ -1,0 +1,142 @@
+"""Deployment hardening: one Beijing clock, caches keyed by what changes answers, no traceback on screen."""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from gridpulse import clock, meeting, views
+from gridpulse.db import Store
+from gridpulse.filters import Filters
+from gridpulse.scope import Scope
+from gridpulse.ui import cache
+from tests import apps, fixtures
+from tests.fixtures import MARCH
+
+
+@pytest.fixture
+def server_zone(monkeypatch: pytest.MonkeyPatch):
+    """Set the process's zone as a server's would be set (restored afterwards)."""
+
+    def set_zone(name: str) -> None:
+        monkeypatch.setenv("TZ", name)
+        time.tzset()
+
+    yield set_zone
+    monkeypatch.undo()
+    time.tzset()
+
+
+@pytest.mark.parametrize("zone", ["UTC", "America/Los_Angeles", "Asia/Shanghai"])
+def test_now_is_beijing_time_whatever_the_server_zone(server_zone, zone: str) -> None:
+    server_zone(zone)
+    beijing = datetime.now(ZoneInfo("Asia/Shanghai")).replace(tzinfo=None)
+    assert abs(clock.now() - beijing) < timedelta(seconds=2)
+    assert clock.now().tzinfo is None  # case times are naive Beijing time
+    assert clock.this_minute().second == 0
+
+
+def _live_street(tmp_path: Path) -> Path:
+    """The fixture street as a real one is: no fixed as-of, figures taken "now"."""
+    return fixtures.build(tmp_path / "live.duckdb", edit=lambda tables: tables["meta"].pop("as_of"))
+
+
+def test_overdue_on_a_utc_server_equals_beijing(tmp_path: Path, server_zone) -> None:
+    store = Store(_live_street(tmp_path))
+    f = Filters(MARCH.start, clock.now().date())
+    server_zone("Asia/Shanghai")
+    in_beijing = views.headline(store, Scope.street(), f, store.as_of())
+    server_zone("UTC")
+    on_utc = views.headline(store, Scope.street(), f, store.as_of())
+    assert in_beijing == on_utc
+
+
+def test_as_of_without_a_fixed_moment_is_this_minute(tmp_path: Path) -> None:
+    store = Store(_live_street(tmp_path))
+    assert store.as_of() == clock.this_minute() or store.as_of() == clock.this_minute() - timedelta(minutes=1)
+
+
+def test_cache_key_survives_writes_that_change_no_answer_and_changes_on_import(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from gridpulse.ingest import run
+
+    path = _live_street(tmp_path)
+    monkeypatch.setenv("GRIDPULSE_DB", str(path))
+    key = cache._db_key()
+    store = cache.store()
+    store.audit(clock.now(), "leader", "login", "全街道")  # log-ins, audit lines, checkpoints
+    store._exec("CHECKPOINT")
+    assert cache._db_key() == key
+    csv = tmp_path / "new.csv"
+    csv.write_text("工单编号,受理时间,诉求类别,经度,纬度\nN1,2026-03-10 09:00:00,噪音扰民,116.4035,39.9035\n", "utf-8")
+    summary = run.import_file(store, "cases", csv, username="admin")
+    assert summary.record["inserted"] == 1
+    assert cache._db_key() != key
+    assert cache.store() is store  # the import did not close the connection under other users
+
+
+def test_an_unexpected_error_shows_a_chinese_message_not_a_traceback(
+    db_env: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("secret detail /srv/gridpulse/db.py")
+
+    broken.__name__ = "overview_kpis"  # the UI cache looks views up by name
+    monkeypatch.setattr(views, "overview_kpis", broken)
+    cache._call.clear()  # earlier tests may have cached the real figures for this street
+    with caplog.at_level(logging.ERROR, logger="gridpulse"):
+        at = apps.app("leader")
+    assert not at.exception
+    assert "页面出现意外错误" in at.error[0].value
+    assert "secret detail" not in at.error[0].value
+    assert any("secret detail" in (r.exc_text or "") for r in caplog.records)
+
+
+@pytest.mark.parametrize(
+    ("query", "says"),
+    [
+        ({"community": "凤鸣"}, "「凤鸣」不存在或不在您的查看范围内"),
+        ({"community": "乙社区"}, "「乙社区」不存在或不在您的查看范围内"),  # outside a grid head's scope
+        ({"start": "2020-01-01"}, "超出数据范围"),
+        ({"end": "明天"}, "不是日期"),
+        ({"theme": "purple"}, "theme=purple 无效"),
+        ({"rotate": "-5"}, "无效，已不轮播"),
+        ({"from": "2026-03-01"}, "无法识别的参数 from"),
+    ],
+)
+@pytest.mark.usefixtures("db_env")
+def test_every_link_typo_gets_a_chinese_warning(query: dict[str, str], says: str) -> None:
+    at = apps.app("head", query=query)
+    at.switch_page("app_pages/page_meeting.py").run()
+    assert not at.exception
+    assert not at.error
+    assert any(says in w.value.replace("\\", "") for w in at.warning), [w.value for w in at.warning]
+    assert at.metric  # the screen is still drawn, with the defaults
+
+
+def test_link_options_stay_inside_the_data() -> None:
+    default = Filters(MARCH.start, MARCH.end)
+    opts = meeting.options_from_link(
+        {"start": "2020-01-01", "end": "2030-01-01", "community": "甲社区,外星", "rotate": "99999"},
+        default,
+        communities=["甲社区"],
+        first=MARCH.start,
+        last=MARCH.end,
+    )
+    assert (opts.filters.start, opts.filters.end) == (MARCH.start, MARCH.end)
+    assert opts.filters.communities == ("甲社区",)
+    assert opts.rotate_seconds == meeting.MAX_ROTATE_SECONDS
+    assert len(opts.problems) == 3
+
+
+def test_the_ci_zone_is_not_beijing() -> None:
+    """CI runs the suite on a server zone that is not Beijing's (see .ci/run), where these tests matter."""
+    if os.environ.get("CI") == "true":
+        assert time.strftime("%z") not in ("+0800",)
