@@ -76,7 +76,12 @@ def _users(args: argparse.Namespace) -> int:
         elif args.action == "passwd":
             store.set_password(args.username, auth.hash_password(_read_password(args)))
             store.audit(now, "cli", "user_passwd", "", args.username)
-            print(f"已重设 {args.username} 的密码并解除锁定。")
+            print(f"已重设 {args.username} 的密码，解除登录限制，并结束其所有登录会话。")
+        elif args.action == "unlock":
+            store.record_login_success(args.username)
+            store.clear_throttle(args.username)
+            store.audit(now, "cli", "user_unlock", "", args.username)
+            print(f"已解除 {args.username} 的登录限制。")
         else:
             store.set_disabled(args.username, args.action == "disable")
             store.audit(now, "cli", f"user_{args.action}", "", args.username)
@@ -97,6 +102,13 @@ def _bench(args: argparse.Namespace) -> int:
         return 0
     sizes = bench.QUICK_SIZES if args.quick else bench.SIZES + (bench.FULL_EXTRA if args.full else ())
     print(bench.table(bench.run(sizes)))
+    return 0
+
+
+def _bench_cache(args: argparse.Namespace) -> int:
+    from gridpulse import bench_cache
+
+    print(bench_cache.main(args.cases, args.users, args.minutes, args.every))
     return 0
 
 
@@ -215,8 +227,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--force", action="store_true", help="覆盖已有数据库")
     p.set_defaults(func=_demo)
 
-    u = sub.add_parser("users", help="管理登录用户：add | passwd | disable | enable | list")
-    u.add_argument("action", choices=["add", "passwd", "disable", "enable", "list"])
+    u = sub.add_parser("users", help="管理登录用户：add | passwd | disable | enable | unlock | list")
+    u.add_argument("action", choices=["add", "passwd", "disable", "enable", "unlock", "list"])
     u.add_argument("username", nargs="?")
     u.add_argument("--name", help="显示名称")
     u.add_argument("--role", choices=ROLES, help="角色")
@@ -233,6 +245,12 @@ def main(argv: list[str] | None = None) -> int:
     b.add_argument("--generate", type=int, help=argparse.SUPPRESS)
     b.add_argument("--workdir", help=argparse.SUPPRESS)
     b.set_defaults(func=_bench)
+    bc = sub.add_parser("bench-cache", help="缓存基准：无固定统计时点的街道上视图缓存的命中率（对比按秒为键的基线）")
+    bc.add_argument("--cases", type=int, default=config.DEMO_CASES, help="街道诉求件数")
+    bc.add_argument("--users", type=int, default=10, help="同时使用的人数")
+    bc.add_argument("--minutes", type=int, default=10, help="模拟的分钟数")
+    bc.add_argument("--every", type=int, default=10, help="每人每隔几秒点击一次")
+    bc.set_defaults(func=_bench_cache)
     r = sub.add_parser("report", help="生成联席会议报告（Excel / PDF / PPTX）")
     r.add_argument("--period", required=True, help="统计时段，如 2026-01..2026-06")
     r.add_argument("--community", action="append", help="只含这些社区（可重复）")

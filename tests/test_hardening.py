@@ -140,3 +140,36 @@ def test_the_ci_zone_is_not_beijing() -> None:
     """CI runs the suite on a server zone that is not Beijing's (see .ci/run), where these tests matter."""
     if os.environ.get("CI") == "true":
         assert time.strftime("%z") not in ("+0800",)
+
+
+def test_the_cache_benchmark_counts_real_hits(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from gridpulse import bench_cache
+
+    path = _live_street(tmp_path)
+    monkeypatch.setenv("GRIDPULSE_DB", str(path))
+    today = bench_cache.replay(path, users=4, minutes=2, every=10, per_second=False)
+    baseline = bench_cache.replay(path, users=4, minutes=2, every=10, per_second=True)
+    assert today["calls"] == baseline["calls"] > 0
+    assert 0 < today["misses"] < baseline["misses"] <= baseline["calls"]
+
+
+def test_cli_unlocks_a_throttled_account(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from gridpulse import auth
+
+    path = fixtures.build(tmp_path / "s.duckdb")
+    store = Store(path)
+    now = clock.now()
+    for _ in range(auth.PAIR_FREE + 2):
+        with pytest.raises(auth.AuthError):
+            auth.authenticate(store, "head", "wrong", now, client="10.0.0.7")
+    store.close()
+    done = subprocess.run([sys.executable, "-m", "gridpulse", "users", "unlock", "head", "--db", str(path)],
+                          capture_output=True, text=True, cwd=apps.ROOT)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "已解除 head 的登录限制" in done.stdout
+    store = Store(path)
+    assert auth.wait_seconds(store, "head", "10.0.0.7", now) == 0
+    assert "user_unlock" in store.audit_log()["action"].tolist()
