@@ -27,13 +27,16 @@ PAGES = [
     ("app_pages/page_admin.py", "nav_admin", "admin", {ADMIN}),
 ]
 
-user = session.resolve_user()
+user = None
+with errors.guarded():
+    user = session.resolve_user()
+    if user is None:
+        # Every address shows the log-in form, so a link (e.g. the meeting room's /meeting?theme=dark)
+        # opens its page once the user has logged in.
+        login = [st.Page(session.login_page, title=t("login_title"), url_path=url, default=i == 0)
+                 for i, (_, _, url, _) in enumerate(PAGES)]  # fmt: skip
+        st.navigation(login, position="hidden").run()
 if user is None:
-    # Every address shows the log-in form, so a link (e.g. the meeting room's /meeting?theme=dark)
-    # opens its page once the user has logged in.
-    login = [st.Page(session.login_page, title=t("login_title"), url_path=url, default=i == 0)
-             for i, (_, _, url, _) in enumerate(PAGES)]  # fmt: skip
-    st.navigation(login, position="hidden").run()
     st.stop()
 
 allowed = [(script, title, url) for script, title, url, roles in PAGES if roles is None or user.role in roles]

@@ -7,6 +7,7 @@ are created only in the demo database and refused by any other.
 from __future__ import annotations
 
 import math
+import os
 import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -76,6 +77,10 @@ def describe_scope(scope: Scope) -> str:
 # never queue everybody else's log-in behind their password checks.
 _NAME_LOCKS = [threading.Lock() for _ in range(64)]
 _DUMMY_HASH = _hasher.hash("gridpulse-timing-equaliser")
+# Password checks (argon2, 64 MiB each) at most one per core at a time: a burst of guesses queues here
+# instead of taking every core and all the memory from the people looking at figures.
+_HASH_SLOTS = threading.BoundedSemaphore(max(1, os.cpu_count() or 1))
+UNKNOWN_CLIENT = "unknown"
 
 
 def _delay(failures: int, free: int, cap: int) -> int:
@@ -84,6 +89,10 @@ def _delay(failures: int, free: int, cap: int) -> int:
 
 
 def _throttle_keys(name: str, client: str) -> dict[str, str]:
+    """The counters an attempt counts against. Without a client address (a proxy that does not pass
+    X-Forwarded-For, see README) everyone would share one client: then only the mild account counter."""
+    if client == UNKNOWN_CLIENT:
+        return {"account": f"account:{name}"}
     return {"pair": f"pair:{client}|{name}", "client": f"client:{client}", "account": f"account:{name}"}
 
 
@@ -94,7 +103,7 @@ def wait_seconds(store: Store, name: str, client: str, now: datetime) -> int:
     limits = {"pair": (PAIR_FREE, PAIR_MAX_DELAY_S), "client": (CLIENT_FREE, CLIENT_MAX_DELAY_S),
               "account": (ACCOUNT_FREE, ACCOUNT_MAX_DELAY_S)}  # fmt: skip
     wait = 0.0
-    for kind, key in keys.items():
+    for kind, key in keys.items():  # only the counters that apply (see _throttle_keys)
         if key not in seen:
             continue
         failures, last = seen[key]
@@ -106,7 +115,7 @@ def wait_seconds(store: Store, name: str, client: str, now: datetime) -> int:
 
 
 def authenticate(
-    store: Store, username: str, password: str, now: datetime | None = None, client: str = "unknown"
+    store: Store, username: str, password: str, now: datetime | None = None, client: str = UNKNOWN_CLIENT
 ) -> User:
     """The user for these credentials, or AuthError with what to do, in Chinese.
 
@@ -118,7 +127,7 @@ def authenticate(
     """
     now = now or clock.now()
     name = username.strip()[:64]
-    client = (client or "unknown")[:64]
+    client = (client or UNKNOWN_CLIENT)[:64]
     keys = _throttle_keys(name, client)
     with _NAME_LOCKS[hash(name) % len(_NAME_LOCKS)]:
         wait = wait_seconds(store, name, client, now)
@@ -128,7 +137,8 @@ def authenticate(
         row = store.user(name)
         known = row is not None and not (row["demo"] and not store.is_demo())
         try:
-            _hasher.verify(row["password_hash"] if known and row else _DUMMY_HASH, password)
+            with _HASH_SLOTS:
+                _hasher.verify(row["password_hash"] if known and row else _DUMMY_HASH, password)
             if not known:
                 raise VerificationError
         except (VerificationError, InvalidHashError):
@@ -143,7 +153,9 @@ def authenticate(
             store.audit(now, name, "login_failed", "", f"client {client}: disabled")
             raise AuthError("该账号已停用，请联系系统管理员。")
         store.record_login_success(name)
-        store.clear_login_failures([keys["pair"], keys["client"]])
+        # Only this client's count at this account: logging into one's own account must not wipe
+        # the count of names this client sprayed before.
+        store.clear_login_failures([keys["pair"]] if "pair" in keys else [])
         user = User.from_row(row)
         store.audit(now, name, "login", describe_scope(user.scope), f"client {client}")
         return user

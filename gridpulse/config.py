@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
 
@@ -41,6 +42,7 @@ def tile_url() -> str | None:
 def session_idle_minutes() -> float:
     """Minutes without a click after which a log-in ends: ``GRIDPULSE_SESSION_IDLE_MINUTES``, default 30."""
     try:
-        return max(float(os.environ.get("GRIDPULSE_SESSION_IDLE_MINUTES", "30")), 0.05)
+        minutes = float(os.environ.get("GRIDPULSE_SESSION_IDLE_MINUTES", "30"))
     except ValueError:
         return 30.0
+    return min(max(minutes, 0.05), 24 * 60) if math.isfinite(minutes) else 30.0

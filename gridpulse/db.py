@@ -247,6 +247,9 @@ class Store:
         self.path = Path(path)
         self._lock = threading.Lock()
         self._import_lock = threading.Lock()
+        # Log-in tables are read and written by many page runs at once (two tabs touching one session,
+        # parallel guesses): one at a time per process, so no update conflicts and no lost counts.
+        self._auth_lock = threading.RLock()
         self.write_problem: dbopen.DatabaseError | None = None
         self._con, self.read_only_reason = dbopen.open_database(self.path, write)
         self.read_only = self.read_only_reason is not None
@@ -632,6 +635,10 @@ class Store:
 
     def _auth_memory(self) -> Any:
         """The in-memory home of sessions, tickets and log-in failures, made on first need."""
+        with self._auth_lock:
+            return self._make_auth_memory()
+
+    def _make_auth_memory(self) -> Any:
         if getattr(self, "_auth_con", None) is None:
             con = duckdb.connect(":memory:")
             con.execute(AUTH_SCHEMA)
@@ -647,35 +654,37 @@ class Store:
         return self.read_only or getattr(self, "_auth_con", None) is not None
 
     def _auth_df(self, sql: str, params: Mapping[str, Any] | None = None) -> pd.DataFrame:
-        if not self._auth_in_memory():
-            return self._df(sql, params)
-        with self._lock:
+        with self._auth_lock:
+            if not self._auth_in_memory():
+                return self._df(sql, params)
             cur = self._auth_memory().cursor()
-        try:
-            return cur.execute(sql, dict(params or {})).df()
-        finally:
-            cur.close()
+            try:
+                return cur.execute(sql, dict(params or {})).df()
+            finally:
+                cur.close()
 
     def _auth_exec(self, sql: str, params: Mapping[str, Any] | None = None) -> None:
         """A write to the log-in tables; if the file will not take it, they move to memory and it is done there."""
-        if not self._auth_in_memory():
-            self._exec(sql, params)
-            if self.write_problem is None:
-                return
-            self._auth_memory()
-        self._auth_df(sql, params)
+        with self._auth_lock:
+            if not self._auth_in_memory():
+                self._exec(sql, params)
+                if self.write_problem is None:
+                    return
+                self._auth_memory()
+            self._auth_df(sql, params)
 
     def session_secret(self) -> str:
         """The key that signs session cookies: made once per database, so every server process shares it."""
-        secret = getattr(self, "_session_secret", None) or self.meta().get("session_secret")
-        if secret is None and not self._auth_in_memory():
-            self._exec("INSERT OR IGNORE INTO meta VALUES ('session_secret', $v)", {"v": secrets.token_hex(32)})
-            secret = self.meta().get("session_secret")
-        self._session_secret = secret
-        if secret is None:  # the file cannot be written and has no key yet: this process's own
-            self._auth_memory()
-            secret = self._memory_secret
-        return secret
+        with self._auth_lock:
+            secret = getattr(self, "_session_secret", None) or self.meta().get("session_secret")
+            if secret is None and not self._auth_in_memory():
+                self._exec("INSERT OR IGNORE INTO meta VALUES ('session_secret', $v)", {"v": secrets.token_hex(32)})
+                secret = self.meta().get("session_secret")
+            self._session_secret = secret
+            if secret is None:  # the file cannot be written and has no key yet: this process's own
+                self._auth_memory()
+                secret = self._memory_secret
+            return secret
 
     def add_ticket(self, ticket_hash: str, username: str, expires_at: datetime) -> None:
         self._auth_exec(
@@ -684,14 +693,18 @@ class Store:
 
     def take_ticket(self, ticket_hash: str, now: datetime) -> str | None:
         """The ticket's user if it is valid now; a ticket is deleted when taken (and stale ones with it)."""
-        rows = self._auth_df("SELECT ticket_hash, username, expires_at FROM login_tickets WHERE ticket_hash = $t",
-                             {"t": ticket_hash})  # fmt: skip
-        self._auth_exec("DELETE FROM login_tickets WHERE ticket_hash = $t OR expires_at < $now",
-                        {"t": ticket_hash, "now": now})  # fmt: skip
+        with self._auth_lock:
+            rows = self._auth_df(
+                "SELECT ticket_hash, username, expires_at FROM login_tickets WHERE ticket_hash = $t", {"t": ticket_hash}
+            )
+            self._auth_exec("DELETE FROM login_tickets WHERE ticket_hash = $t OR expires_at < $now",
+                            {"t": ticket_hash, "now": now})  # fmt: skip
         mine = rows[rows["expires_at"] >= now]
         return None if mine.empty else str(mine["username"].iloc[0])
 
-    def add_session(self, sid_hash: str, username: str, now: datetime, user_agent: str) -> None:
+    def add_session(self, sid_hash: str, username: str, now: datetime, user_agent: str, stale: datetime) -> None:
+        """A new session; sessions unused since ``stale`` (abandoned, never logged out) are dropped."""
+        self._auth_exec("DELETE FROM sessions WHERE last_seen < $stale", {"stale": stale})
         self._auth_exec(
             "INSERT INTO sessions VALUES ($s, $u, $now, $now, $ua)",
             {"s": sid_hash, "u": username, "now": now, "ua": user_agent},
@@ -729,8 +742,9 @@ class Store:
             self._auth_df("INSERT OR IGNORE INTO ended VALUES ($s)", {"s": sid_hash})
 
     def end_user_sessions(self, username: str) -> None:
-        """Every session of a user ends (disabled, password changed)."""
+        """Every session of a user ends (disabled, password changed), and tickets not yet exchanged."""
         self._auth_exec("DELETE FROM sessions WHERE username = $u", {"u": username})
+        self._auth_exec("DELETE FROM login_tickets WHERE username = $u", {"u": username})
         if self._auth_in_memory():
             self._auth_df("INSERT OR IGNORE INTO ended_users VALUES ($u)", {"u": username})
 
@@ -742,6 +756,10 @@ class Store:
 
     def add_login_failure(self, keys: list[str], now: datetime, forget_before: datetime) -> None:
         """Count one failure against each key (atomically: parallel guesses are all counted)."""
+        with self._auth_lock:
+            self._add_login_failure(keys, now, forget_before)
+
+    def _add_login_failure(self, keys: list[str], now: datetime, forget_before: datetime) -> None:
         for key in keys:
             self._auth_exec(
                 """INSERT INTO login_failures VALUES ($k, 1, $now) ON CONFLICT (key) DO UPDATE

@@ -13,6 +13,8 @@ from gridpulse.strings import t
 SECTIONS = ("kpis", "heatmap", "matrix", "ranking", "overdue")
 MIN_ROTATE_SECONDS = 10  # shorter than this and nobody in the room can read a section
 MAX_ROTATE_SECONDS = 3600  # longer is no rotation at all
+# Dates a link may name when the data gives no bounds (a street or scope without cases yet).
+EARLIEST, LATEST = date(2000, 1, 1), date(2099, 12, 31)
 LINK_KEYS = frozenset({"start", "end", "community", "theme", "rotate"})
 RANKING_ROWS = 10
 OVERDUE_ROWS = 12
@@ -51,9 +53,10 @@ def options_from_link(
             except ValueError:
                 problems.append(t("link_bad_date", name=key, value=md_text(params[key])))
                 continue
-            if (first and value < first) or (last and value > last):
-                problems.append(t("link_date_outside", name=key, value=value, first=first or "—", last=last or "—"))
-                value = min(max(value, first or value), last or value)
+            low, high = first or EARLIEST, last or LATEST
+            if value < low or value > high:
+                problems.append(t("link_date_outside", name=key, value=value, first=low, last=high))
+                value = min(max(value, low), high)
             start, end = (value, end) if key == "start" else (start, value)
     if start > end:
         problems.append(t("link_start_after_end", start=start, end=end))

@@ -69,7 +69,8 @@ def redeem_ticket(store: Store, ticket: str, user_agent: str = "", now: datetime
     if username is None or auth.current_user(store, username) is None:
         return None
     sid = secrets.token_urlsafe(32)
-    store.add_session(_hash(sid), username, now, user_agent[:200])
+    stale = now - max(timedelta(minutes=config.session_idle_minutes()), timedelta(hours=MAX_HOURS))
+    store.add_session(_hash(sid), username, now, user_agent[:200], stale)
     return _signer(store).sign(sid).decode()
 
 

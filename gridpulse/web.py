@@ -38,20 +38,31 @@ def register_web_types() -> None:
         mimetypes.add_type(kind, ext)
 
 
+def _tile_hosts(netloc: str) -> list[str]:
+    """CSP sources for a tile server's host; ``{s}`` (subdomains a, b, c) as a wildcard where CSP allows one."""
+    if "{s}" not in netloc:
+        return [netloc]
+    labels = netloc.split(".")
+    if "{s}" in labels[0] and len(labels) > 2:
+        return [".".join(["*", *labels[1:]])]
+    return [netloc.replace("{s}", sub) for sub in "abc"]
+
+
 def content_security_policy() -> str:
     """What a page of ours may load and talk to: only this server (and the office's tile server).
 
     Even if escaping failed somewhere, a script injected through imported text could not
-    send anything to another origin (connect-src, img-src, form-action), nor could another
-    site frame the dashboard (frame-ancestors). Streamlit's own page needs inline scripts
-    and styles, so escaping stays the first defence.
+    fetch, post to or load an image from another origin (connect-src, img-src, form-action),
+    nor could another site frame the dashboard (frame-ancestors). Streamlit's own page needs
+    inline scripts (its index.html has one), so a script that runs could still navigate the
+    window away: escaping stays the first defence.
     """
     img = "'self' data: blob:"
     tiles = config.tile_url()
     if tiles:
-        parts = urlsplit(tiles.replace("{s}.", "*."))  # tile subdomains a., b., c.
+        parts = urlsplit(tiles)
         if parts.scheme in ("http", "https") and parts.netloc:
-            img += f" {parts.scheme}://{parts.netloc}"
+            img += " " + " ".join(f"{parts.scheme}://{host}" for host in _tile_hosts(parts.netloc))
     return "; ".join([
         "default-src 'self'",
         "script-src 'self' 'unsafe-inline' 'unsafe-eval'",
@@ -102,8 +113,16 @@ def _store() -> Store:
     return cache.store()
 
 
+def _from_our_pages(request: Request) -> bool:
+    """Browsers say where a request comes from (Sec-Fetch-Site): another site may not log a user in with
+    someone else's ticket, nor log them out. A client that sends no such header (curl) is not a browser."""
+    return request.headers.get("sec-fetch-site", "same-origin") in ("same-origin", "none")
+
+
 async def session_from_ticket(request: Request) -> Response:
     """``/gp/session?ticket=..&next=/meeting?...``: the one place the session cookie is set."""
+    if not _from_our_pages(request):
+        return RedirectResponse("/", status_code=303)
     ticket = request.query_params.get("ticket", "")
     target = sessions.safe_next(request.query_params.get("next"))
     user_agent = request.headers.get("user-agent", "")
@@ -124,11 +143,13 @@ async def session_from_ticket(request: Request) -> Response:
 
 
 async def logout(request: Request) -> Response:
-    """``/gp/logout``: the record is already deleted by the page; this forgets the cookie too."""
+    """``/gp/logout?next=..``: the record is already deleted by the page (or was dead); the cookie goes too."""
+    if not _from_our_pages(request):
+        return RedirectResponse("/", status_code=303)
     cookie = request.cookies.get(sessions.COOKIE)
     if cookie:
         await run_in_threadpool(lambda: sessions.end(_store(), cookie))
-    response = RedirectResponse("/", status_code=303)
+    response = RedirectResponse(sessions.safe_next(request.query_params.get("next")), status_code=303)
     response.headers["cache-control"] = "no-store"
     response.delete_cookie(sessions.COOKIE, path="/", httponly=True, samesite="strict")
     return response

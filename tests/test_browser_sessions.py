@@ -143,4 +143,7 @@ def test_an_idle_session_expires(street: Path, browser, tmp_path: Path) -> None:
         time.sleep(8)
         page.get_by_role("link", name="诉求热力图").click()
         _out(page, "会话已过期")
+        page.reload()  # the dead cookie was dropped on the way: a reload asks for a log-in, no error
+        _out(page)
+        assert not [c for c in context.cookies() if c["name"] == sessions.COOKIE]
         context.close()

@@ -173,3 +173,48 @@ def test_cli_unlocks_a_throttled_account(tmp_path: Path) -> None:
     store = Store(path)
     assert auth.wait_seconds(store, "head", "10.0.0.7", now) == 0
     assert "user_unlock" in store.audit_log()["action"].tolist()
+
+
+def test_cookie_routes_refuse_other_sites_and_set_a_strict_httponly_cookie(db_env: Path) -> None:
+    from starlette.applications import Starlette
+    from starlette.middleware import Middleware
+    from starlette.testclient import TestClient
+
+    from gridpulse import sessions, web
+
+    client = TestClient(Starlette(routes=web.routes(), middleware=[Middleware(web.SecurityHeaders)]))
+    store = cache.store()
+    cross = client.get(f"{sessions.TICKET_PATH}?ticket={sessions.issue_ticket(store, 'sec')}&next=/x",
+                       headers={"sec-fetch-site": "cross-site"}, follow_redirects=False)  # fmt: skip
+    assert sessions.COOKIE not in cross.cookies  # another site cannot log a victim in with its own ticket
+    ours = client.get(f"{sessions.TICKET_PATH}?ticket={sessions.issue_ticket(store, 'sec')}&next=//evil.example/",
+                      headers={"sec-fetch-site": "same-origin"}, follow_redirects=False)  # fmt: skip
+    assert ours.status_code == 303
+    assert ours.headers["location"] == "/"  # no open redirect
+    set_cookie = ours.headers["set-cookie"]
+    for attribute in ("HttpOnly", "SameSite=strict", "Path=/", "Max-Age=43200"):
+        assert attribute.lower() in set_cookie.lower()
+    csp = ours.headers["content-security-policy"]
+    for directive in ("connect-src 'self'", "img-src 'self' data: blob:", "frame-ancestors 'self'",
+                      "form-action 'self'"):  # fmt: skip
+        assert directive in csp
+    assert ours.headers["x-frame-options"] == "SAMEORIGIN"
+
+
+def test_tile_servers_enter_the_policy_as_valid_sources(monkeypatch: pytest.MonkeyPatch) -> None:
+    from gridpulse import web
+
+    monkeypatch.setenv("GRIDPULSE_TILE_URL", "http://{s}.tiles.intranet/{z}/{x}/{y}.png")
+    assert "img-src 'self' data: blob: http://*.tiles.intranet;" in web.content_security_policy()
+    monkeypatch.setenv("GRIDPULSE_TILE_URL", "https://tile{s}.gov.example/{z}/{x}/{y}.png")
+    assert "img-src 'self' data: blob: https://*.gov.example;" in web.content_security_policy()
+    monkeypatch.setenv("GRIDPULSE_TILE_URL", "http://maps.{s}.example/{z}/{x}/{y}.png")  # no wildcard possible
+    assert "http://maps.a.example http://maps.b.example http://maps.c.example;" in web.content_security_policy()
+
+
+def test_a_link_cannot_reach_the_year_one_where_the_data_gives_no_bounds() -> None:
+    default = Filters(MARCH.start, MARCH.end)
+    opts = meeting.options_from_link({"start": "0001-01-01"}, default, communities=[], first=None, last=MARCH.end)
+    assert opts.filters.start == meeting.EARLIEST
+    assert opts.filters.previous().end.year == 1999  # the previous period exists (it overflowed before)
+    assert "超出数据范围" in opts.problems[0]

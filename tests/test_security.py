@@ -347,8 +347,9 @@ def test_a_space_after_the_name_does_not_dodge_the_throttle(tmp_path: Path) -> N
     now = datetime(2026, 3, 31, 9, 0)
     for i in range(auth.PAIR_FREE + 2):
         with pytest.raises(auth.AuthError):
-            auth.authenticate(s, "head" + " " * (i % 3), "wrong-password", now + timedelta(seconds=10 * i))
-    assert auth.wait_seconds(s, "head", "unknown", now + timedelta(seconds=40)) > 0
+            auth.authenticate(s, "head" + " " * (i % 3), "wrong-password", now + timedelta(seconds=10 * i),
+                              client="10.0.0.9")  # fmt: skip
+    assert auth.wait_seconds(s, "head", "10.0.0.9", now + timedelta(seconds=40)) > 0
 
 
 def test_parallel_guesses_are_all_counted(tmp_path: Path) -> None:
@@ -359,7 +360,7 @@ def test_parallel_guesses_are_all_counted(tmp_path: Path) -> None:
 
     def guess(i: int) -> str:
         try:
-            auth.authenticate(s, "admin", f"guess-{i}", now)
+            auth.authenticate(s, "admin", f"guess-{i}", now, client="10.0.0.9")
         except auth.AuthError as err:
             return str(err)
         return "in"
@@ -385,9 +386,9 @@ def test_unknown_and_real_names_look_alike(tmp_path: Path) -> None:
     assert messages == {"用户名或密码错误。"}
     for _ in range(auth.PAIR_FREE):  # an unknown name is throttled like a real one
         with pytest.raises(auth.AuthError):
-            auth.authenticate(s, "ghost", "wrong-password", now)
+            auth.authenticate(s, "ghost", "wrong-password", now, client="10.0.0.9")
     with pytest.raises(auth.AuthError, match="秒后再试"):
-        auth.authenticate(s, "ghost", "wrong-password", now)
+        auth.authenticate(s, "ghost", "wrong-password", now, client="10.0.0.9")
 
 
 @pytest.mark.parametrize(
@@ -450,3 +451,60 @@ def test_a_streamlit_session_without_the_cookie_logs_nobody_in(db_env: Path) -> 
     at.run()
     assert not at.metric
     assert at.button(key="FormSubmitter:login-登录") is not None
+
+
+def test_login_page_offers_the_identity_provider_when_configured(db_env: Path) -> None:
+    import authlib  # st.login needs Authlib (requirements.txt): installed, not just documented
+
+    assert authlib.__version__
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.secrets["auth"] = {
+        "redirect_uri": "https://gridpulse.example/oauth2callback",
+        "cookie_secret": "a-long-random-secret",
+        "client_id": "gridpulse",
+        "client_secret": "s",
+        "server_metadata_url": "https://idp.example/.well-known/openid-configuration",
+    }
+    at.run()
+    assert not at.exception
+    assert [b.label for b in at.button if b.label == "使用单位统一身份认证登录"]
+    plain = apps.app()  # without an [auth] section: local users only
+    assert not [b.label for b in plain.button if b.label == "使用单位统一身份认证登录"]
+
+
+def test_without_a_client_address_only_the_account_slows(tmp_path: Path) -> None:
+    """Behind a proxy that hides addresses everyone is "unknown": a stranger must not throttle the office."""
+    s = _fresh(tmp_path)
+    now = datetime(2026, 3, 31, 9, 0)
+    for name in ("admin", "admin", "admin", "x1", "x2", "x3", "x4", "x5", "x6", "x7", "x8"):
+        with pytest.raises(auth.AuthError):
+            auth.authenticate(s, name, "wrong", now)
+    assert auth.wait_seconds(s, "admin", auth.UNKNOWN_CLIENT, now) == 0
+    assert auth.authenticate(s, "leader", PASSWORD, now).role == "leader"
+
+
+def test_a_valid_log_in_does_not_wipe_the_clients_spray_count(tmp_path: Path) -> None:
+    s = _fresh(tmp_path)
+    now = datetime(2026, 3, 31, 9, 0)
+    for i in range(auth.CLIENT_FREE):
+        with pytest.raises(auth.AuthError):
+            auth.authenticate(s, f"name{i}", "wrong", now, client="10.6.6.6")
+    with pytest.raises(auth.AuthError, match="秒后再试"):
+        auth.authenticate(s, "sec", PASSWORD, now, client="10.6.6.6")  # the sprayer is throttled, even for a real user
+    assert auth.wait_seconds(s, "sec", "10.6.6.7", now) == 0  # others are not
+
+
+def test_one_ticket_gives_one_session_under_a_race(store: Store) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    ticket = sessions.issue_ticket(store, "leader")
+    with ThreadPoolExecutor(6) as pool:
+        cookies = list(pool.map(lambda _: sessions.redeem_ticket(store, ticket), range(6)))
+    assert sum(1 for c in cookies if c) == 1
+
+
+def test_a_new_password_voids_tickets_not_yet_exchanged(tmp_path: Path) -> None:
+    s = _fresh(tmp_path)
+    ticket = sessions.issue_ticket(s, "head")
+    s.set_password("head", auth.hash_password("another-password"))
+    assert sessions.redeem_ticket(s, ticket) is None

@@ -34,15 +34,20 @@ NOTICE_KEY = "gp_login_notice"
 _log = logging.getLogger("gridpulse.session")
 
 
+def _browser_cookie() -> str | None:
+    try:
+        value = st.context.cookies.get(sessions.COOKIE)
+    except Exception:  # no browser behind this run (bare script mode)
+        return None
+    return value if isinstance(value, str) and value else None  # AppTest's stand-in client has no cookies
+
+
 def presented_cookie() -> str | None:
     """The session cookie this browser sent (or the one a test presents)."""
     state = st.session_state.get(USER_KEY)
     if isinstance(state, dict) and state.get("session"):
         return str(state["session"])
-    try:
-        return st.context.cookies.get(sessions.COOKIE)
-    except Exception:  # no browser behind this run (bare script mode)
-        return None
+    return _browser_cookie()
 
 
 def current_user() -> User | None:
@@ -70,13 +75,19 @@ def oidc_configured() -> bool:
         return False
 
 
-def _here() -> str:
-    """This page's path and link parameters, to come back to after log-in."""
+NOTICE_PARAM = "gp_notice"  # why the log-in page is shown again, across the redirect that drops a dead cookie
+
+
+def _here(notice: str = "") -> str:
+    """This page's path and link parameters, to come back to after log-in (optionally with a notice)."""
     try:
         path = urlsplit(st.context.url or "/").path or "/"
     except Exception:
         path = "/"
-    query = "&".join(f"{quote(k)}={quote(v)}" for k, v in st.query_params.to_dict().items())
+    params = {k: v for k, v in st.query_params.to_dict().items() if k != NOTICE_PARAM}
+    if notice:
+        params[NOTICE_PARAM] = notice
+    query = "&".join(f"{quote(k)}={quote(v)}" for k, v in params.items())
     return sessions.safe_next(f"{path}?{query}" if query else path)
 
 
@@ -101,7 +112,7 @@ def _oidc_user() -> None:
     The provider says who the person is; role and scope still come from our users table,
     and the session is ours (cookie) like any other.
     """
-    if not oidc_configured() or not st.user.is_logged_in:
+    if not oidc_configured() or not st.user.get("is_logged_in"):
         return
     email = str(st.user.get("email") or "")
     user = auth.current_user(cache.store(), email)
@@ -124,9 +135,15 @@ def resolve_user() -> User | None:
     st.session_state.pop(_RESOLVED_KEY, None)
     resolved = sessions.resolve(cache.store(), presented_cookie())
     if resolved.user is None:
+        if resolved.reason in ("expired", "account"):
+            _end_provider_session()
+        if resolved.reason != "none" and _browser_cookie() and presented_cookie() == _browser_cookie():
+            # The browser holds a dead cookie: drop it (and come back here), or every page load would
+            # find it again and, with OIDC, log the provider's fresh session straight out.
+            notice = _NOTICES[resolved.reason]() if resolved.reason in _NOTICES else t("login_title")
+            go(f"{sessions.LOGOUT_PATH}?next={quote(_here(resolved.reason))}", notice, t("logout_redirect_link"))
         if resolved.reason in _NOTICES:
             st.session_state[NOTICE_KEY] = _NOTICES[resolved.reason]()
-            _end_provider_session()
         _oidc_user()
         return None
     st.session_state[_RESOLVED_KEY] = resolved.user
@@ -135,15 +152,17 @@ def resolve_user() -> User | None:
 
 def _client() -> str:
     try:
-        return st.context.ip_address or "unknown"
+        return st.context.ip_address or auth.UNKNOWN_CLIENT
     except Exception:
-        return "unknown"
+        return auth.UNKNOWN_CLIENT
 
 
 def login_page() -> None:
     """The only page a visitor who is not logged in can reach."""
     st.title(t("app_title"))
-    if notice := st.session_state.pop(NOTICE_KEY, None):
+    why = st.query_params.get(NOTICE_PARAM)
+    notice = st.session_state.pop(NOTICE_KEY, None) or (_NOTICES[why]() if why in _NOTICES else None)
+    if notice:
         st.warning(notice)
     with st.form("login"):
         st.subheader(t("login_title"))
@@ -165,7 +184,7 @@ def login_page() -> None:
 
 def _end_provider_session() -> None:
     """With OIDC, also end the provider's cookie session, or the next run logs straight back in."""
-    if oidc_configured() and st.user.is_logged_in:
+    if oidc_configured() and st.user.get("is_logged_in"):
         st.logout()
 
 
