@@ -15,12 +15,7 @@ STREET_STAFF = {LEADER, SECRETARY, GRID_HEAD, ADMIN}
 PAGES = [
     ("app_pages/page_overview.py", "nav_overview", "overview", None),
     ("app_pages/page_heatmap.py", "nav_heatmap", "heatmap", None),
-    (
-        "app_pages/page_service_matrix.py",
-        "nav_matrix",
-        "service-matrix",
-        {"leader", "community_secretary", "grid_head", ADMIN},
-    ),
+    ("app_pages/page_service_matrix.py", "nav_matrix", "service-matrix", STREET_STAFF),
     ("app_pages/page_resolution.py", "nav_resolution", "resolution", None),
     ("app_pages/page_meeting.py", "nav_meeting", "meeting", None),
     ("app_pages/page_import.py", "nav_import", "import", {ADMIN}),

@@ -18,7 +18,7 @@ st.dataframe(users, hide_index=True, width="stretch")
 with st.form("toggle_user"):
     name = st.selectbox(t("admin_toggle"), users[t("username")].tolist(), key="admin_user")
     if st.form_submit_button(t("admin_toggle_button")) and name != user.username:
-        disabled = views.toggle_user(cache.store(), user, name)
+        disabled = auth.toggle_user(cache.store(), user, name)
         st.success(t("admin_toggled", user=md_text(name), state=t("state_disabled" if disabled else "state_enabled")))
 with st.form("unlock_user"):
     name = st.selectbox(t("admin_unlock"), users[t("username")].tolist(), key="admin_unlock_user")

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from gridpulse import views
-from gridpulse.ingest import limits, mapping
+from gridpulse.ingest import entry, limits, mapping
 from gridpulse.ingest.sources import ImportFileError
 from gridpulse.safe_text import md_text
 from gridpulse.scope import ADMIN
@@ -40,7 +40,7 @@ if submitted:
     else:
         bar = st.progress(0.0, text=t("imp_reading"))
         try:
-            summary = views.import_upload(
+            summary = entry.import_upload(
                 store, user, kind, upload.name, upload.getvalue(), crs=epsg.strip() or crs, sheet=sheet.strip() or None,
                 maps_text=maps_text, spec_json=spec_file.getvalue() if spec_file else None,
                 progress=lambda done, share: bar.progress(share, text=t("imp_progress", n=done)),

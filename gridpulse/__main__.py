@@ -10,12 +10,11 @@ import sys
 import time
 from pathlib import Path
 
-import duckdb
-
-from gridpulse import auth, clock, config, db, dbopen, demo, exports
-from gridpulse.db import Store
+from gridpulse import auth, clock, config, dbopen, demo, exports
+from gridpulse import store as store_pkg
 from gridpulse.filters import Filters
 from gridpulse.scope import ROLES, Scope
+from gridpulse.store import Store
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -26,7 +25,7 @@ def _demo(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     try:
         counts = demo.generate(path, args.cases, args.seed)
-    except (OSError, duckdb.Error) as err:
+    except OSError as err:
         raise dbopen.creation_problem(err, path) from err
     took = time.perf_counter() - started
     print(
@@ -113,7 +112,8 @@ def _bench_cache(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from gridpulse import fonts, reports, views
+    from gridpulse import reports, views
+    from gridpulse.reports import fonts
 
     try:
         start, end = reports.parse_period(args.period)
@@ -149,7 +149,7 @@ def _bench_import(args: argparse.Namespace) -> int:
 
 
 def _import(args: argparse.Namespace) -> int:
-    from gridpulse.ingest import grids, mapping, run
+    from gridpulse.ingest import entry, mapping, run
     from gridpulse.ingest.sources import ImportFileError
 
     path = _db_path(args)
@@ -158,8 +158,8 @@ def _import(args: argparse.Namespace) -> int:
         if not args.street:
             raise auth.AuthError(f"数据库 {path} 不存在：新建时请加 --street 街道名称。")
         try:
-            db.create_empty(path, args.street)
-        except (OSError, duckdb.Error) as err:
+            store_pkg.create_empty(path, args.street)
+        except OSError as err:
             raise dbopen.creation_problem(err, path) from err
         created = True
     store = _open_store(args, write=True)
@@ -179,12 +179,8 @@ def _import(args: argparse.Namespace) -> int:
                 last[0] = time.monotonic()
                 print(f"  已读取 {done:,} 行…", file=sys.stderr, flush=True)
 
-        if args.kind == "grids":
-            maps = {**spec.columns, **maps}
-            summary = grids.import_grids(store, Path(args.file), crs=args.crs or spec.crs, maps=maps, username="cli")
-        else:
-            summary = run.import_file(store, args.kind, Path(args.file), crs=args.crs, maps=maps, spec=spec,
-                                      sheet=args.sheet, username="cli", progress=progress)  # fmt: skip
+        summary = entry.import_any(store, args.kind, Path(args.file), crs=args.crs, maps=maps, spec=spec,
+                                   sheet=args.sheet, username="cli", progress=progress)  # fmt: skip
         if args.save_mapping:
             spec.columns = {**spec.columns, **summary.columns}
             spec.crs = args.crs or spec.crs
@@ -301,8 +297,8 @@ def main(argv: list[str] | None = None) -> int:
     except dbopen.DatabaseError as err:  # the database missing, locked, damaged, read-only, on a full disk
         print(f"{err.message}\n{err.hint}", file=sys.stderr)
         return 2
-    except duckdb.Error as err:  # met after opening, e.g. a damaged block the first read missed
-        found = dbopen.translate(err, _db_path(args)) or dbopen.problem("other", _db_path(args), str(err)[:300])
+    except store_pkg.StoreError as err:  # met after opening, e.g. a damaged block the first read missed
+        found = dbopen.problem("other", _db_path(args), str(err)[:300])
         print(f"{found.message}\n{found.hint}", file=sys.stderr)
         return 2
 

@@ -17,8 +17,8 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from gridpulse import clock
-from gridpulse.db import Store
 from gridpulse.scope import ADMIN, GRID_HEAD, LEADER, LIAISON, ROLES, SECRETARY, Scope
+from gridpulse.store import Store
 
 # Growing delays instead of a hard lock that anyone could set off against the admin:
 # a client that keeps guessing one account waits longer and longer (PAIR_*), a client that
@@ -159,6 +159,17 @@ def authenticate(
         user = User.from_row(row)
         store.audit(now, name, "login", describe_scope(user.scope), f"client {client}")
         return user
+
+
+def toggle_user(store: Store, admin: User, username: str) -> bool:
+    """Disable an enabled user or enable a disabled one; audited. Returns the new state."""
+    row = store.user(username)
+    if row is None:
+        raise KeyError(username)
+    disabled = not bool(row["disabled"])
+    store.set_disabled(username, disabled)
+    store.audit(clock.now(), admin.username, "user_disable" if disabled else "user_enable", "", username)
+    return disabled
 
 
 def unlock(store: Store, admin: User, username: str) -> None:

@@ -31,9 +31,9 @@ from folium.plugins import HeatMap
 
 from geo import join, shapes
 from gridpulse import config, demo, maps, views
-from gridpulse.db import Store
-from gridpulse.filters import Filters
+from gridpulse.filters import Filters, default_period
 from gridpulse.scope import Scope
+from gridpulse.store import Store
 
 SIZES = (20_000, 200_000, 1_000_000)
 QUICK_SIZES = (20_000, 100_000)
@@ -45,8 +45,6 @@ LEVELS = {lv: f"L{lv}" for lv in views.MATRIX_LEVELS}
 
 def _period(store: Store) -> Filters:
     """The dashboard's default period: the last six months up to the data's 'now'."""
-    from gridpulse.ui.filters import default_period
-
     as_of = store.as_of().date()
     start, end = default_period(as_of, date(2000, 1, 1))
     return Filters(start, end)
@@ -87,7 +85,7 @@ def naive_work(store: Store, f: Filters) -> dict[str, Callable[[], Any]]:
     """The baseline a quick prototype would be: all rows into pandas on every rerun."""
 
     def load() -> pd.DataFrame:
-        return store._df("SELECT * FROM cases")  # the whole table, every time
+        return store.query("SELECT * FROM cases")  # the whole table, every time
 
     def overview() -> Any:
         df = load()
@@ -153,7 +151,7 @@ def measure_one(n: int, workdir: Path) -> dict[str, Any]:
         if isinstance(result, str):
             out[f"{page}_map_bytes"] = len(result.encode())
     out["rss_mb"] = _peak_rss_mb()  # the dashboard's own work: before the naive baseline loads everything
-    pts = store._df("SELECT lon, lat FROM cases")
+    pts = store.query("SELECT lon, lat FROM cases")
     lon, lat = pts["lon"].to_numpy(), pts["lat"].to_numpy()
     grids = shapes.grids_frame(store.grid_shapes(STREET))
     t = time.perf_counter()

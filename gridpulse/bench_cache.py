@@ -90,7 +90,7 @@ def replay(path: Path, users: int, minutes: int, every: int, per_second: bool) -
     """One office morning through the UI cache; returns calls, computations and seconds spent."""
     from gridpulse.ui import cache
 
-    cache._call.clear()
+    cache._cached.clear()
     store = cache.store()
     scopes = _scopes(store)
     start = datetime.combine(clock.now().date(), datetime.min.time()) + timedelta(hours=9)
@@ -111,7 +111,7 @@ def replay(path: Path, users: int, minutes: int, every: int, per_second: bool) -
                 for name, takes_moment in PAGE_VIEWS[pages[(user + step // 4) % len(pages)]]:
                     args: tuple[Any, ...] = (f, as_of) if takes_moment else (f,)
                     t = time.perf_counter()
-                    cache._call(cache._db_key(), name, scope, args, ())
+                    cache._call(cache.data_key(), getattr(views, name), scope, args, ())
                     spent += time.perf_counter() - t
                     calls += 1
                 advance(every / users)

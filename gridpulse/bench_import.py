@@ -30,15 +30,17 @@ WRITE_CHUNK = 100_000
 
 def write_street(path: Path, seed: int = 1) -> tuple[float, float, float, float]:
     """A new (non-demo) database with the demo street's grids; returns their bounds."""
-    from gridpulse import db, demo
+    from gridpulse import demo
+    from gridpulse import store as store_pkg
 
     grids = demo.build_grids(np.random.default_rng(seed))
     rows = pd.DataFrame(grids.drop(columns="geometry"))
     import shapely
 
     rows["geometry"] = shapely.to_wkb(grids.geometry.values)
-    empty_cases, empty_res = pd.DataFrame(columns=db.CASE_COLUMNS), pd.DataFrame(columns=db.RESOURCE_COLUMNS)
-    db.write_street(path, rows, empty_cases, empty_res, {"street_name": "基准街道", "source": "import"})
+    empty_cases = pd.DataFrame(columns=store_pkg.CASE_COLUMNS)
+    empty_res = pd.DataFrame(columns=store_pkg.RESOURCE_COLUMNS)
+    store_pkg.write_street(path, rows, empty_cases, empty_res, {"street_name": "基准街道", "source": "import"})
     return tuple(grids.total_bounds)  # type: ignore[return-value]
 
 
@@ -73,15 +75,15 @@ def _peak_rss_mb() -> float:
 
 
 def measure_ours(db_path: Path, csv_path: Path) -> dict[str, Any]:
-    from gridpulse.db import Store
     from gridpulse.ingest import run
+    from gridpulse.store import Store
 
     store = Store(db_path)
     try:
         started = time.perf_counter()
         summary = run.import_file(store, "cases", csv_path)
         seconds = time.perf_counter() - started
-        assigned = store._df("SELECT count(grid_code) AS a, count(*) AS n FROM cases").iloc[0]
+        assigned = store.query("SELECT count(grid_code) AS a, count(*) AS n FROM cases").iloc[0]
     finally:
         store.close()
     r = summary.record
@@ -94,8 +96,8 @@ def measure_naive(db_path: Path, csv_path: Path) -> dict[str, Any]:
     import geopandas as gpd
 
     from geo import join, shapes
-    from gridpulse.db import Store
     from gridpulse.scope import Scope
+    from gridpulse.store import Store
 
     store = Store(db_path)
     grids = shapes.grids_frame(store.grid_shapes(Scope.street()))

@@ -303,8 +303,8 @@ def soft_writes(owner: Any, write: Callable[..., None]) -> Callable[..., None]:
     def soft(*args: Any, **kwargs: Any) -> None:
         try:
             write(*args, **kwargs)
-        except duckdb.Error as err:
-            found = translate(err, owner.path)
+        except (duckdb.Error, DatabaseError) as err:  # the store translates; a raw DuckDB error may still come
+            found = err if isinstance(err, DatabaseError) else translate(err, owner.path)
             if found is None or found.kind not in SOFT_KINDS:
                 raise
             if getattr(owner, "read_only_reason", None):

@@ -11,8 +11,9 @@ import pandas as pd
 import shapely
 
 from geo import join, tiling
-from gridpulse import auth, db
+from gridpulse import auth
 from gridpulse import demo_catalog as cat
+from gridpulse import store as store_pkg
 
 PERIOD_START = datetime(2025, 3, 1)
 AS_OF = datetime(2026, 11, 20, 10, 0)  # the demo's "now": figures are taken at this moment
@@ -293,5 +294,5 @@ def generate(path: Path, n_cases: int, seed: int) -> dict[str, int]:
     users = auth.demo_users(
         sorted(grid_rows["grid_code"]), sorted(grid_rows["community"].unique()), cat.CATEGORIES[2].department
     )
-    db.write_street(path, grid_rows, cases, resources, meta, users)
+    store_pkg.write_street(path, grid_rows, cases, resources, meta, users)
     return {"grids": len(grids), "cases": len(cases), "resources": len(resources)}

@@ -27,7 +27,7 @@ from itsdangerous import BadSignature, SignatureExpired, TimestampSigner
 
 from gridpulse import auth, clock, config
 from gridpulse.auth import User
-from gridpulse.db import Store
+from gridpulse.store import Store
 
 COOKIE = "gp_session"
 MAX_HOURS = 12  # a working day: after that the cookie itself expires and the user logs in again

@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
 from geo import shapes
-from gridpulse import auth, clock, config, exports, metrics
-from gridpulse.db import Store
+from gridpulse import config, exports, metrics
 from gridpulse.filters import Filters
 from gridpulse.scope import GRID_HEAD, LIAISON, SECRETARY, Scope
+from gridpulse.store import Store
 from gridpulse.strings import label, t
 
 KPI_KEYS = [
@@ -319,17 +317,6 @@ def users_table(store: Store) -> pd.DataFrame:
     return users[list(cols)].rename(columns=cols)
 
 
-def toggle_user(store: Store, admin: auth.User, username: str) -> bool:
-    """Disable an enabled user or enable a disabled one; audited. Returns the new state."""
-    row = store.user(username)
-    if row is None:
-        raise KeyError(username)
-    disabled = not bool(row["disabled"])
-    store.set_disabled(username, disabled)
-    store.audit(clock.now(), admin.username, "user_disable" if disabled else "user_enable", "", username)
-    return disabled
-
-
 def audit_table(store: Store) -> pd.DataFrame:
     cols = {"ts": "时间", "username": t("username"), "action": "操作", "scope": "范围", "detail": "说明"}
     log = store.audit_log()
@@ -361,52 +348,6 @@ def category_by_month(store: Store, scope: Scope, f: Filters) -> pd.DataFrame:
 # ---- data import (the admin page; the CLI calls gridpulse.ingest directly) ----
 
 IMPORT_CRS = ("auto", "wgs84", "cgcs2000", "gcj02", "bd09")
-
-
-def import_upload(
-    store: Store,
-    admin: auth.User,
-    kind: str,
-    name: str,
-    data: bytes,
-    *,
-    crs: str | None,
-    sheet: str | None = None,
-    maps_text: str = "",
-    spec_json: bytes | None = None,
-    progress: Callable[[int, float], None] | None = None,
-) -> Any:
-    """Import an uploaded file as ``admin``: it is written to a private copy beside the database and read like
-    the CLI's; the copy is removed afterwards (and, after a crash, when the database is next opened)."""
-    from pathlib import Path
-
-    from gridpulse import dbopen
-    from gridpulse.ingest import grids, mapping, run
-    from gridpulse.ingest.sources import ImportFileError
-
-    spec = mapping.MappingSpec(kind=kind)
-    if spec_json:
-        try:
-            spec = mapping.parse(spec_json.decode("utf-8-sig"), "映射文件")
-        except UnicodeDecodeError as err:
-            raise ImportFileError(t("imp_bad_mapping", name="映射文件", error=err)) from err
-    crs = None if crs in (None, "", "auto") else crs
-    maps = mapping.parse_map_flags([line for line in maps_text.splitlines() if line.strip()])
-    suffix = Path(name).suffix or ".dat"
-    with dbopen.upload_copy(store, data, suffix) as path:
-        size = max(len(data), 1)
-        rough_rows = max(size // 120, 1)  # ~120 bytes a row in a 12345 export: enough for a progress bar
-
-        def report(done: int) -> None:
-            if progress is not None:
-                progress(done, min(done / rough_rows, 0.99))
-
-        if kind == "grids":
-            maps = {**spec.columns, **maps}
-            user = admin.username
-            return grids.import_grids(store, path, crs=crs or spec.crs, maps=maps, username=user, file_name=name)
-        return run.import_file(store, kind, path, crs=crs, maps=maps, spec=spec, sheet=sheet, username=admin.username,
-                               file_name=name, progress=report)  # fmt: skip
 
 
 def mapping_json(kind: str, columns: dict[str, str], crs: str | None) -> bytes:

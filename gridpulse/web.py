@@ -16,7 +16,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gridpulse import config, sessions
-from gridpulse.db import Store
+from gridpulse.store import Store
 
 # Windows takes file types from the registry, where other software often sets ``.js`` to
 # text/plain: the browser then refuses the map scripts (nosniff) and the maps stay blank.

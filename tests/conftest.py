@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from gridpulse.db import Store
+from gridpulse.store import Store
 from tests import fixtures
 
 

@@ -16,7 +16,7 @@ import pandas as pd
 import shapely
 from shapely.geometry import box
 
-from gridpulse import db
+from gridpulse import store as store_pkg
 from gridpulse.filters import Filters
 
 LON0, LAT0, SIDE = 121.0, 37.0, 0.01
@@ -139,7 +139,7 @@ def build(path: Path, edit: Callable[[dict[str, Any]], None] | None = None) -> P
     tables: dict[str, Any] = {"grids": grids, "cases": cases, "resources": resources, "meta": meta, "users": users()}
     if edit is not None:
         edit(tables)
-    db.write_street(path, tables["grids"], tables["cases"], tables["resources"], tables["meta"], tables["users"])
+    store_pkg.write_street(path, tables["grids"], tables["cases"], tables["resources"], tables["meta"], tables["users"])
     return path
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from gridpulse import auth
-from gridpulse.db import Store
+from gridpulse.store import Store
 from tests import fixtures
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -37,12 +37,13 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from gridpulse import auth, bench_import, config, dbopen, sessions, views
+from gridpulse import auth, bench_import, config, dbopen, sessions
 from gridpulse.__main__ import main
-from gridpulse.db import Store
-from gridpulse.ingest import run
+from gridpulse.ingest import entry, run
 from gridpulse.ingest.sources import ImportFileError
-from gridpulse.ui import cache, session
+from gridpulse.store import Store
+from gridpulse.store.connection import translated
+from gridpulse.ui import cache, database, session
 from gridpulse.ui.session import USER_KEY
 from tests import apps, exportfiles, fixtures
 
@@ -132,19 +133,19 @@ def run_main(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, 
 
 def forget_stores(prefix: str = "") -> None:
     """Close the dashboard's open stores (under ``prefix``), as a restart would."""
-    with cache._stores_lock:
-        for key in [k for k in cache._stores if k.startswith(prefix)]:
-            cache._stores.pop(key)[1].close()
+    with database._stores_lock:
+        for key in [k for k in database._stores if k.startswith(prefix)]:
+            database._stores.pop(key)[1].close()
 
 
 @pytest.fixture(autouse=True)
 def _close_app_stores() -> Iterator[None]:
     """Stores the dashboard opened in this test are closed after it (files are unmounted, removed)."""
-    before = set(cache._stores)
+    before = set(database._stores)
     yield
-    with cache._stores_lock:
-        for key in set(cache._stores) - before:
-            cache._stores.pop(key)[1].close()
+    with database._stores_lock:
+        for key in set(database._stores) - before:
+            database._stores.pop(key)[1].close()
 
 
 @pytest.fixture(scope="module")
@@ -159,9 +160,9 @@ def warm_app(tmp_path_factory: pytest.TempPathFactory) -> None:
         assert not at.exception
     finally:
         mp.undo()
-        with cache._stores_lock:
-            if str(path) in cache._stores:
-                cache._stores.pop(str(path))[1].close()
+        with database._stores_lock:
+            if str(path) in database._stores:
+                database._stores.pop(str(path))[1].close()
 
 
 @pytest.fixture
@@ -475,7 +476,7 @@ def test_log_in_works_on_a_read_only_database(tmp_path: Path) -> None:
     from datetime import datetime
 
     from gridpulse import auth, sessions
-    from gridpulse.db import Store
+    from gridpulse.store import Store
 
     path = fixtures.build(tmp_path / "street.duckdb")
     before = digest(path)
@@ -546,7 +547,7 @@ def test_read_only_file_system(
     assert store.read_only
     assert auth.authenticate(store, "admin", fixtures.PASSWORD).username == "admin"
     with pytest.raises(ImportFileError, match="不能导入"):
-        views.import_upload(store, SimpleNamespace(username="admin"), "cases", "12345.csv", csv.read_bytes(),
+        entry.import_upload(store, SimpleNamespace(username="admin"), "cases", "12345.csv", csv.read_bytes(),
                             crs=None)  # fmt: skip
     assert digest(path) == before
     forget_stores()
@@ -654,7 +655,7 @@ def test_full_disk(full_disk: tuple[Path, str], tmp_path: Path, monkeypatch: pyt
     assert "磁盘已满" in warnings(member)
     assert "数据库所在磁盘只剩" in warnings(member)
     with pytest.raises(ImportFileError, match="磁盘已满"):
-        views.import_upload(store, SimpleNamespace(username="admin"), "cases", "12345.csv", csv.read_bytes(),
+        entry.import_upload(store, SimpleNamespace(username="admin"), "cases", "12345.csv", csv.read_bytes(),
                             crs=None)  # fmt: skip
     assert digest(path) == before
     assert not list(path.parent.glob("street.duckdb.import-*"))
@@ -675,8 +676,8 @@ def test_full_disk_simulated(
     """Where no small file system can be mounted: DuckDB's own error, raised on every write."""
     path = fixtures.build(tmp_path / "street.duckdb")
 
-    def no_space(self: Store, sql: str, params: object = None) -> None:
-        raise duckdb.TransactionException(NO_SPACE)
+    def no_space(self: Store, sql: str, params: object = None) -> None:  # what the store raises for it
+        raise translated(duckdb.TransactionException(NO_SPACE), self.path)
 
     monkeypatch.setattr(Store, "_exec", no_space)
     monkeypatch.setattr("sys.stdin", SimpleNamespace(readline=lambda: "a-long-password\n"))
@@ -725,7 +726,7 @@ def _consistent_after_kill(path: Path) -> None:
     """It opens; the cases are unchanged or the import is complete, and the imports table agrees."""
     store = Store(path)
     try:
-        cases = int(store._df("SELECT count(*) AS n FROM cases")["n"].iloc[0])
+        cases = int(store.query("SELECT count(*) AS n FROM cases")["n"].iloc[0])
         imports = store.imports()
         audit = store.audit_log()
         if cases == 0:
@@ -775,10 +776,10 @@ def test_page_import_killed_midway(big_import: tuple[Path, Path], tmp_path: Path
     code = f"""
         from pathlib import Path
         from types import SimpleNamespace
-        from gridpulse import views
-        from gridpulse.db import Store
+        from gridpulse.ingest import entry
+        from gridpulse.store import Store
         store = Store({str(path)!r})
-        views.import_upload(store, SimpleNamespace(username="admin"), "cases", "12345.csv",
+        entry.import_upload(store, SimpleNamespace(username="admin"), "cases", "12345.csv",
                             Path({str(csv)!r}).read_bytes(), crs=None)
     """
     proc = subprocess.Popen([sys.executable, "-c", textwrap.dedent(code)], cwd=ROOT, text=True,
@@ -857,14 +858,14 @@ def test_upload_copies_live_in_one_private_folder_and_go(tmp_path: Path) -> None
 
         with pytest.MonkeyPatch.context() as mp:
             mp.setattr(run, "import_file", spy)
-            summary = views.import_upload(store, admin, "cases", "12345.csv", csv.read_bytes(), crs=None)
+            summary = entry.import_upload(store, admin, "cases", "12345.csv", csv.read_bytes(), crs=None)
         assert summary.record["rows_read"] > 0
         assert seen
         assert seen[0].parent == dbopen.upload_dir(path)
         assert dbopen.upload_dir(path).stat().st_mode & 0o777 == 0o700
         assert not list(dbopen.upload_dir(path).iterdir()), "removed after the import"
         with pytest.raises(ImportFileError):
-            views.import_upload(store, admin, "cases", "bad.csv", b"\x00\x01\x02 not a table", crs=None)
+            entry.import_upload(store, admin, "cases", "bad.csv", b"\x00\x01\x02 not a table", crs=None)
         assert not list(dbopen.upload_dir(path).iterdir()), "removed after a failed import too"
     finally:
         store.close()
@@ -903,9 +904,9 @@ def test_failed_page_import_is_audited(tmp_path: Path) -> None:
     store = Store(path)
     try:
         with pytest.raises(ImportFileError) as err:
-            views.import_upload(store, SimpleNamespace(username="admin"), "cases", "坏.csv", b"", crs=None)
+            entry.import_upload(store, SimpleNamespace(username="admin"), "cases", "坏.csv", b"", crs=None)
         with pytest.raises(ImportFileError):
-            views.import_upload(store, SimpleNamespace(username="admin"), "grids", "坏.geojson", b"{}", crs=None)
+            entry.import_upload(store, SimpleNamespace(username="admin"), "grids", "坏.geojson", b"{}", crs=None)
     finally:
         store.close()
     failed = _failed_imports(path)

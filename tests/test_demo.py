@@ -10,8 +10,8 @@ import shapely
 
 from geo import shapes
 from gridpulse import demo
-from gridpulse.db import Store
 from gridpulse.scope import Scope
+from gridpulse.store import Store
 
 STREET = Scope.street()
 
@@ -43,7 +43,7 @@ def test_grid_codes_name_their_community(demo_store: Store) -> None:
 
 
 def test_case_shares_look_real(demo_store: Store) -> None:
-    df = demo_store._df("SELECT * FROM cases")
+    df = demo_store.query("SELECT * FROM cases")
     assert len(df) == 20_000
     span = df["reported_at"].max() - df["reported_at"].min()
     assert span.days >= 18 * 30
@@ -66,7 +66,7 @@ def test_case_shares_look_real(demo_store: Store) -> None:
 
 
 def test_lifecycle_is_ordered(demo_store: Store) -> None:
-    bad = demo_store._df(
+    bad = demo_store.query(
         "SELECT count(*) AS n FROM cases WHERE dispatched_at < reported_at OR accepted_at < dispatched_at "
         "OR resolved_at < accepted_at OR rated_at < resolved_at OR (rated_at IS NULL) != (satisfaction IS NULL)"
     )
@@ -90,5 +90,5 @@ def test_same_seed_same_street(tmp_path: Path) -> None:
     demo.generate(b, 2_000, 11)
     sa, sb = Store(a), Store(b)
     q = "SELECT * FROM cases ORDER BY case_id"
-    assert sa._df(q).equals(sb._df(q))
+    assert sa.query(q).equals(sb.query(q))
     assert sa.grid_shapes(STREET).equals(sb.grid_shapes(STREET))

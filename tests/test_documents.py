@@ -24,9 +24,10 @@ from PIL import Image
 from pptx import Presentation
 from pypdf import PdfReader
 
-from gridpulse import figures, fonts, maps, reports, views
-from gridpulse.db import Store
+from gridpulse import maps, reports, views
+from gridpulse.reports import figures, fonts
 from gridpulse.scope import Scope
+from gridpulse.store import Store
 from tests import apps, fixtures
 from tests.fixtures import AS_OF, MARCH
 
@@ -241,11 +242,11 @@ def test_a_grid_without_area_does_not_stop_the_map(store: Store) -> None:
 def test_long_tables_continue_on_more_slides(store: Store) -> None:
     from dataclasses import replace
 
-    from gridpulse import report_pptx
+    from gridpulse.reports import to_pptx
 
     doc = reports.document(store, request())
     many = pd.DataFrame({"排名": [str(i) for i in range(1, 61)], "网格名称": [f"长网格{i}" for i in range(1, 61)]})
-    deck = Presentation(io.BytesIO(report_pptx.render(replace(doc, matrix=many))))
+    deck = Presentation(io.BytesIO(to_pptx.render(replace(doc, matrix=many))))
     slides = [s for s in deck.slides if any(t.startswith("四级服务矩阵") for t in slide_texts(s))]
     assert len(slides) >= 3
     assert any(t.endswith("（续）") for s in slides for t in slide_texts(s))

@@ -12,9 +12,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from gridpulse import clock, meeting, views
-from gridpulse.db import Store
 from gridpulse.filters import Filters
 from gridpulse.scope import Scope
+from gridpulse.store import Store
 from gridpulse.ui import cache
 from tests import apps, fixtures
 from tests.fixtures import MARCH
@@ -69,16 +69,16 @@ def test_cache_key_survives_writes_that_change_no_answer_and_changes_on_import(
 
     path = _live_street(tmp_path)
     monkeypatch.setenv("GRIDPULSE_DB", str(path))
-    key = cache._db_key()
+    key = cache.data_key()
     store = cache.store()
     store.audit(clock.now(), "leader", "login", "全街道")  # log-ins, audit lines, checkpoints
     store._exec("CHECKPOINT")
-    assert cache._db_key() == key
+    assert cache.data_key() == key
     csv = tmp_path / "new.csv"
     csv.write_text("工单编号,受理时间,诉求类别,经度,纬度\nN1,2026-03-10 09:00:00,噪音扰民,116.4035,39.9035\n", "utf-8")
     summary = run.import_file(store, "cases", csv, username="admin")
     assert summary.record["inserted"] == 1
-    assert cache._db_key() != key
+    assert cache.data_key() != key
     assert cache.store() is store  # the import did not close the connection under other users
 
 
@@ -88,9 +88,8 @@ def test_an_unexpected_error_shows_a_chinese_message_not_a_traceback(
     def broken(*_args: object, **_kwargs: object) -> None:
         raise RuntimeError("secret detail /srv/gridpulse/db.py")
 
-    broken.__name__ = "overview_kpis"  # the UI cache looks views up by name
     monkeypatch.setattr(views, "overview_kpis", broken)
-    cache._call.clear()  # earlier tests may have cached the real figures for this street
+    cache._cached.clear()  # earlier tests may have cached the real figures for this street
     with caplog.at_level(logging.ERROR, logger="gridpulse"):
         at = apps.app("leader")
     assert not at.exception

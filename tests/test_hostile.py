@@ -27,11 +27,12 @@ from openpyxl import load_workbook
 from pptx import Presentation
 from streamlit.testing.v1 import AppTest
 
-from gridpulse import exports, figures, maps, reports, views
-from gridpulse.db import Store
+from gridpulse import exports, maps, reports, views
 from gridpulse.ingest import run
+from gridpulse.reports import figures, to_xlsx
 from gridpulse.safe_text import WORD_JOINER, file_part, html_text, md_text, plot_text
 from gridpulse.scope import Scope
+from gridpulse.store import Store
 from tests import apps, hostile
 from tests.fixtures import AS_OF, MARCH, code
 from tests.hostile import HOSTILE_VALUES, STREET_NAME
@@ -334,7 +335,7 @@ def _cells(path: Path) -> list[object]:
 
 def test_excel_report_holds_no_formula(hstore: Store, tmp_path: Path) -> None:
     path = tmp_path / "r.xlsx"
-    path.write_bytes(reports.excel(hstore, _request('=HYPERLINK("http://evil.example","x") 街道')))
+    path.write_bytes(to_xlsx.excel(hstore, _request('=HYPERLINK("http://evil.example","x") 街道')))
     values = _cells(path)
     texts = [v for v in values if isinstance(v, str)]
     assert not [v for v in texts if v.startswith(exports.FORMULA_START)]

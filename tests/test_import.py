@@ -22,11 +22,12 @@ import shapely
 from openpyxl import Workbook
 
 from geo import chinacrs, shapes
-from gridpulse import db, exports
-from gridpulse.db import Store
-from gridpulse.ingest import grids, mapping, run, sources
+from gridpulse import exports
+from gridpulse import store as store_pkg
+from gridpulse.ingest import entry, grids, mapping, run, sources
 from gridpulse.ingest.sources import ImportFileError
 from gridpulse.scope import Scope
+from gridpulse.store import Store
 from tests import exportfiles, fixtures
 
 HEADER = "工单编号,受理时间,诉求类别,诉求内容,办结时间,处理状态,经度,纬度,所属网格"
@@ -41,9 +42,9 @@ def lonlat(n: int) -> str:
 def street(tmp_path: Path) -> Store:
     """A real (non-demo) street with the fixture's nine grids and no cases yet."""
     path = tmp_path / "测试-street 1.duckdb"  # a name that is no SQL identifier
-    empty = pd.DataFrame(columns=db.CASE_COLUMNS)
-    res = pd.DataFrame(columns=db.RESOURCE_COLUMNS)
-    db.write_street(path, fixtures.grid_rows(), empty, res, {"street_name": "测试街道", "source": "import"})
+    empty = pd.DataFrame(columns=store_pkg.CASE_COLUMNS)
+    res = pd.DataFrame(columns=store_pkg.RESOURCE_COLUMNS)
+    store_pkg.write_street(path, fixtures.grid_rows(), empty, res, {"street_name": "测试街道", "source": "import"})
     s = Store(path)
     yield s
     s.close()
@@ -51,7 +52,7 @@ def street(tmp_path: Path) -> Store:
 
 def table(store: Store, name: str = "cases") -> pd.DataFrame:
     key = "case_id" if name == "cases" else "resource_id" if name == "resources" else "grid_code"
-    return store._df(f"SELECT * FROM {name} ORDER BY {key}")
+    return store.query(f"SELECT * FROM {name} ORDER BY {key}")
 
 
 def csv_file(tmp_path: Path, lines: list[str], encoding: str = "utf-8", name: str = "in.csv") -> Path:
@@ -616,13 +617,13 @@ def test_round_trip_of_a_realistic_export(form: str, demo_street: Path, tmp_path
 
     source = Store(demo_street)
     try:
-        cases = source._df("SELECT * FROM cases ORDER BY case_id")
-        grid_rows = source._df("SELECT * FROM grids")
+        cases = source.query("SELECT * FROM cases ORDER BY case_id")
+        grid_rows = source.query("SELECT * FROM grids")
         as_of = source.as_of()
     finally:
         source.close()
     target = tmp_path / "real.duckdb"
-    db.create_empty(target, "凤鸣街道")
+    store_pkg.create_empty(target, "凤鸣街道")
     store = Store(target)
     try:
         grids.import_grids(store, exportfiles.grids_geojson(grid_rows, tmp_path / "grids.geojson"))
@@ -642,7 +643,7 @@ def test_round_trip_of_a_realistic_export(form: str, demo_street: Path, tmp_path
             summary = run.import_file(store, "cases", path)
         assert summary.record["rows_read"] == len(cases)
         assert summary.record["inserted"] == len(cases)  # every row of the export accounted for, none rejected
-        got = store._df("SELECT case_id, grid_code FROM cases ORDER BY case_id")
+        got = store.query("SELECT case_id, grid_code FROM cases ORDER BY case_id")
         assert (got["grid_code"].fillna("-").to_numpy() == cases["grid_code"].fillna("-").to_numpy()).mean() > 0.999
         period = Filters(as_of.date().replace(month=1, day=1), as_of.date())
         original = Store(demo_street)
@@ -728,20 +729,20 @@ def test_import_page_imports_a_gbk_export_and_lists_the_rejects(own_street: Path
     labels = [b.proto.label for b in at.get("download_button")]
     assert "下载拒收清单（CSV）" in labels
     store = cache.store()
-    assert store._df("SELECT status FROM cases WHERE case_id = 'P1'")["status"].tolist() == ["accepted"]
+    assert store.query("SELECT status FROM cases WHERE case_id = 'P1'")["status"].tolist() == ["accepted"]
     assert "import" in set(store.audit_log()["action"])
 
 
 def test_import_page_says_what_to_fix_and_changes_nothing(own_street: Path) -> None:
     from gridpulse.ui import cache
 
-    before = cache.store()._df("SELECT count(*) AS n FROM cases")["n"].iloc[0]
+    before = cache.store().query("SELECT count(*) AS n FROM cases")["n"].iloc[0]
     at = _import_page()
     at.file_uploader(key="imp_file").set_value(("x.csv", "编号,内容\n1,2".encode(), "text/csv"))
     at.button[0].click().run()
     assert not at.exception
     assert any("导入失败，数据库未改动：缺少必需的列" in e.value for e in at.error)
-    assert cache.store()._df("SELECT count(*) AS n FROM cases")["n"].iloc[0] == before
+    assert cache.store().query("SELECT count(*) AS n FROM cases")["n"].iloc[0] == before
 
 
 def test_import_page_refuses_the_demo_street(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -832,7 +833,7 @@ def test_a_malformed_mapping_file_is_refused_in_chinese(text: str) -> None:
 def test_a_projected_layer_without_prj_is_refused_and_the_page_keeps_the_files_own_crs(
     street: Store, tmp_path: Path
 ) -> None:
-    from gridpulse import auth, views
+    from gridpulse import auth
 
     layer = _layer([fixtures.cell(1), fixtures.cell(2)]).rename(
         columns={"网格编码": "code", "网格名称": "name", "所属社区": "community"}
@@ -848,7 +849,7 @@ def test_a_projected_layer_without_prj_is_refused_and_the_page_keeps_the_files_o
         grids.import_grids(street, tmp_path / "noprj.zip")
     pd.testing.assert_frame_equal(table(street, "grids"), before)
     admin = auth.User("admin", "管理员", "admin", Scope("admin"))
-    summary = views.import_upload(street, admin, "grids", "g.zip", _zip_bytes(members), crs="auto")
+    summary = entry.import_upload(street, admin, "grids", "g.zip", _zip_bytes(members), crs="auto")
     assert summary.record["rejected"] == 0
     stored = table(street, "grids").set_index("grid_code").loc[fixtures.code(1), "geometry"]
     assert shapely.from_wkb(bytes(stored)).normalize().equals_exact(fixtures.cell(1).normalize(), tolerance=1e-7)

@@ -43,7 +43,7 @@ def test_every_point_is_kept_once(grids) -> None:
 
 
 def test_fixture_cases_join(store) -> None:
-    grids = store._df("SELECT case_id, grid_code FROM cases ORDER BY case_id")
+    grids = store.query("SELECT case_id, grid_code FROM cases ORDER BY case_id")
     assigned = dict(zip(grids["case_id"], grids["grid_code"], strict=True))
     assert assigned["c01"] == code(1)
     assert assigned["c09"] is None or assigned["c09"] != assigned["c09"]  # no coordinates -> NULL

@@ -11,8 +11,9 @@ import pytest
 from openpyxl import load_workbook
 
 from gridpulse import reports, views
-from gridpulse.db import Store
+from gridpulse.reports import to_xlsx
 from gridpulse.scope import Scope
+from gridpulse.store import Store
 from tests import apps, fixtures
 from tests.fixtures import AS_OF, MARCH
 
@@ -52,7 +53,7 @@ def test_file_names_in_chinese() -> None:
 def test_excel_figures_equal_the_dashboard(store: Store, tmp_path: Path) -> None:
     req = reports.ReportRequest(Scope.street(), MARCH, AS_OF, "测试街道")
     path = tmp_path / "r.xlsx"
-    path.write_bytes(reports.excel(store, req))
+    path.write_bytes(to_xlsx.excel(store, req))
     wb = load_workbook(path)
     assert wb.sheetnames == ["说明", "总体指标", "网格办结率", "服务矩阵", "超期诉求", "三级联动", "类别×月份"]
     headline = wb["总体指标"]
@@ -76,8 +77,8 @@ def test_excel_figures_equal_the_dashboard(store: Store, tmp_path: Path) -> None
 
 
 def test_excel_cells_are_formula_safe() -> None:
-    assert reports._cell("=cmd|' /C calc'!A0") == "'=cmd|' /C calc'!A0"
-    assert reports._cell(3) == 3
+    assert to_xlsx._cell("=cmd|' /C calc'!A0") == "'=cmd|' /C calc'!A0"
+    assert to_xlsx._cell(3) == 3
 
 
 def test_report_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

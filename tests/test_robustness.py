@@ -11,9 +11,10 @@ import pandas as pd
 import pytest
 
 from geo import shapes
-from gridpulse import db, maps, views
-from gridpulse.db import Store
+from gridpulse import maps, views
+from gridpulse import store as store_pkg
 from gridpulse.scope import Scope
+from gridpulse.store import Store
 from gridpulse.strings import label
 from tests import fixtures
 from tests.fixtures import AS_OF, MARCH, code
@@ -31,7 +32,7 @@ def _street(path: Path, cases: pd.DataFrame, resources: pd.DataFrame, source: st
     resources = resources.copy()
     resources["grid_code"] = join.assign_grids(resources["lon"].to_numpy(), resources["lat"].to_numpy(), polys)
     meta = {"street_name": "测试街道", "as_of": AS_OF.isoformat(), "source": source}
-    db.write_street(path, grids, cases, resources, meta)
+    store_pkg.write_street(path, grids, cases, resources, meta)
     return path
 
 

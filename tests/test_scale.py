@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 
 from gridpulse import bench, config, demo, views
-from gridpulse.db import Store
 from gridpulse.scope import Scope
+from gridpulse.store import Store
 from tests.fixtures import AS_OF, MARCH
 
 STREET = Scope.street()
@@ -48,7 +48,7 @@ def street_200k(tmp_path_factory: pytest.TempPathFactory) -> Store:
 
 
 def test_aggregates_equal_naive_computation_on_the_fixture(store: Store) -> None:
-    cases = store._df("SELECT * FROM cases")
+    cases = store.query("SELECT * FROM cases")
     comp = store.case_components(STREET, MARCH, AS_OF).iloc[0]
     naive = naive_components(cases, MARCH.start_ts, MARCH.end_ts, min(MARCH.end_ts, AS_OF))
     assert {k: int(comp[k]) for k in naive} == {k: int(v) for k, v in naive.items()}
@@ -57,7 +57,7 @@ def test_aggregates_equal_naive_computation_on_the_fixture(store: Store) -> None
 def test_aggregates_equal_naive_computation_per_grid(street_200k: Store) -> None:
     f = bench._period(street_200k)
     as_of = street_200k.as_of()
-    cases = street_200k._df("SELECT * FROM cases")
+    cases = street_200k.query("SELECT * FROM cases")
     stamp = min(f.end_ts, as_of)
     per_grid = street_200k.case_components(STREET, f, as_of, by="grid_code").set_index("key")
     for code in list(per_grid.index.dropna())[:5]:

@@ -14,9 +14,9 @@ from google.protobuf import text_format
 from streamlit.testing.v1 import AppTest
 
 from gridpulse import auth, clock, exports, sessions, views
-from gridpulse.db import Store
 from gridpulse.filters import Filters
 from gridpulse.scope import Scope
+from gridpulse.store import Store
 from gridpulse.ui import cache
 from gridpulse.ui.session import USER_KEY
 from tests import apps, fixtures

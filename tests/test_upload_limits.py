@@ -22,9 +22,9 @@ import pytest
 import shapely
 from openpyxl import Workbook
 
-from gridpulse.db import Store
 from gridpulse.ingest import grids, limits, sources
 from gridpulse.ingest.sources import ImportFileError
+from gridpulse.store import Store
 from tests import apps, fixtures
 from tests import test_import as imports
 from tests.test_import import C5, HEADER, _grid_file, _import_page, _layer, csv_file, imported, table
@@ -350,7 +350,7 @@ def test_the_import_page_states_the_upload_limit_and_refuses_an_oversize_file(
     limit = next(c for c in captions if "server.maxUploadSize" in c)
     assert "每个不超过 200 MB" in limit  # Streamlit's default, read from its own option
     assert "python -m gridpulse import cases" in limit
-    before = cache.store()._df("SELECT count(*) AS n FROM cases")["n"].iloc[0]
+    before = cache.store().query("SELECT count(*) AS n FROM cases")["n"].iloc[0]
     monkeypatch.setattr(limits, "MAX_JSON_BYTES", 1024)
     data = _open311(tmp_path, 40).read_bytes()
     at.file_uploader(key="imp_file").set_value(("十一月.json", data, "application/json"))
@@ -358,4 +358,4 @@ def test_the_import_page_states_the_upload_limit_and_refuses_an_oversize_file(
     assert not at.exception, at.exception
     errors = [e.value for e in at.error]
     assert any("导入失败，数据库未改动：" in e and "超过 JSON 文件的上限 1 KB" in e for e in errors), errors
-    assert cache.store()._df("SELECT count(*) AS n FROM cases")["n"].iloc[0] == before
+    assert cache.store().query("SELECT count(*) AS n FROM cases")["n"].iloc[0] == before

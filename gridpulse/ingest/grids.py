@@ -21,11 +21,11 @@ import shapely
 
 from geo import chinacrs, join, shapes
 from gridpulse import clock
-from gridpulse.db import Store
 from gridpulse.ingest import limits, mapping, values
 from gridpulse.ingest.rows import CHINA_LAT, CHINA_LON
 from gridpulse.ingest.run import Summary, audited_import, coordinate_system
 from gridpulse.ingest.sources import ImportFileError, preview_rows
+from gridpulse.store import Store
 from gridpulse.strings import t
 
 MIN_REPORTED_AREA_M2 = 1.0  # overlaps and gaps smaller than this are drawing noise

@@ -22,6 +22,7 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
+from gridpulse.ingest.errors import ImportFileError
 from gridpulse.strings import t
 
 KIB, MIB, GIB = 1 << 10, 1 << 20, 1 << 30
@@ -98,7 +99,6 @@ def size_text(n: int) -> str:
 
 
 def _refuse(key: str, **kwargs: Any) -> Exception:
-    from gridpulse.ingest.sources import ImportFileError  # sources imports this module
 
     return ImportFileError(t(key, **kwargs))
 

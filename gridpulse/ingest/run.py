@@ -17,11 +17,11 @@ import pandas as pd
 
 from geo import chinacrs
 from gridpulse import clock, dbopen
-from gridpulse.db import CASE_COLUMNS, RESOURCE_COLUMNS, Store
 from gridpulse.ingest import mapping, rows, sources
 from gridpulse.ingest.mapping import MappingSpec
 from gridpulse.ingest.sources import ImportFileError
 from gridpulse.scope import Scope
+from gridpulse.store import CASE_COLUMNS, RESOURCE_COLUMNS, Store
 from gridpulse.strings import t
 
 TOP_REASONS = 5

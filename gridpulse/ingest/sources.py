@@ -21,16 +21,13 @@ from typing import Any
 import pandas as pd
 
 from gridpulse.ingest import limits
+from gridpulse.ingest.errors import ImportFileError
 from gridpulse.strings import t
 
 CHUNK_ROWS = 50_000
 MAX_FIELD_CHARS = 32_767  # Excel's own limit for one cell: longer is not a real field
 SNIFF_BYTES = 64 * 1024
 DELIMITERS = ",\t;|"
-
-
-class ImportFileError(ValueError):
-    """The file as a whole cannot be imported; the message says, in Chinese, what to fix."""
 
 
 def _fail(key: str, **kwargs: object) -> ImportFileError:

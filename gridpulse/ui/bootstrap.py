@@ -9,7 +9,7 @@ from pathlib import Path
 import streamlit as st
 
 from gridpulse import auth, config, dbopen, demo, maps
-from gridpulse.db import Store
+from gridpulse.store import Store
 from gridpulse.strings import t
 from gridpulse.ui import cache
 
@@ -67,7 +67,7 @@ def _first_start(path: Path) -> None:
         except Exception as err:
             if dbopen.translate(err, path) is None:
                 raise
-            # The half-written copy ``db.write_street`` builds beside the target is ours: it goes.
+            # The half-written copy ``store_pkg.write_street`` builds beside the target is ours: it goes.
             with contextlib.suppress(OSError):
                 path.with_name(path.name + ".tmp").unlink(missing_ok=True)
             raise dbopen.creation_problem(err, path) from err

@@ -26,7 +26,7 @@ from gridpulse.auth import AuthError, User
 from gridpulse.safe_text import md_text
 from gridpulse.scope import Scope
 from gridpulse.strings import t
-from gridpulse.ui import cache
+from gridpulse.ui import database
 
 USER_KEY = "gp_user"
 _RESOLVED_KEY = "gp_resolved_user"  # this run's answer, so a page's many reads cost one look-up
@@ -54,7 +54,7 @@ def current_user() -> User | None:
     """The logged-in user as the database says now, or None."""
     if _RESOLVED_KEY in st.session_state:
         return st.session_state[_RESOLVED_KEY]
-    return sessions.resolve(cache.store(), presented_cookie()).user
+    return sessions.resolve(database.store(), presented_cookie()).user
 
 
 def current_scope() -> Scope:
@@ -102,7 +102,7 @@ def go(url: str, notice: str, link: str) -> None:
 
 def _enter(user: User) -> None:
     """A proven user gets a one-time ticket; the browser exchanges it for the session cookie."""
-    ticket = sessions.issue_ticket(cache.store(), user.username)
+    ticket = sessions.issue_ticket(database.store(), user.username)
     go(f"{sessions.TICKET_PATH}?ticket={ticket}&next={quote(_here())}", t("login_redirect"), t("login_redirect_link"))
 
 
@@ -115,11 +115,11 @@ def _oidc_user() -> None:
     if not oidc_configured() or not st.user.get("is_logged_in"):
         return
     email = str(st.user.get("email") or "")
-    user = auth.current_user(cache.store(), email)
+    user = auth.current_user(database.store(), email)
     if user is None:
         st.error(t("oidc_unknown", email=email))
         st.stop()
-    cache.store().audit(clock.now(), user.username, "login", auth.describe_scope(user.scope), "oidc")
+    database.store().audit(clock.now(), user.username, "login", auth.describe_scope(user.scope), "oidc")
     _enter(user)
 
 
@@ -133,7 +133,7 @@ _NOTICES = {
 def resolve_user() -> User | None:
     """The logged-in user for this run, after expiry and account checks; None: show the log-in page."""
     st.session_state.pop(_RESOLVED_KEY, None)
-    resolved = sessions.resolve(cache.store(), presented_cookie())
+    resolved = sessions.resolve(database.store(), presented_cookie())
     if resolved.user is None:
         if resolved.reason in ("expired", "account"):
             _end_provider_session()
@@ -171,11 +171,11 @@ def login_page() -> None:
         submitted = st.form_submit_button(t("login_button"), type="primary")
     if oidc_configured():
         st.button(t("oidc_login"), on_click=st.login)
-    if cache.store().is_demo():
+    if database.store().is_demo():
         st.info(t("demo_users_hint", password=auth.DEMO_PASSWORD))
     if submitted:
         try:
-            user = auth.authenticate(cache.store(), username, password, client=_client())
+            user = auth.authenticate(database.store(), username, password, client=_client())
         except AuthError as err:
             st.error(str(err))
             return
@@ -195,8 +195,8 @@ def logout_button() -> None:
     with st.sidebar:
         st.caption(t("logged_in_as", name=md_text(user.display_name), role=t(f"role_{user.role}")))
         if st.button(t("logout"), key="logout"):
-            sessions.end(cache.store(), presented_cookie())
-            cache.store().audit(clock.now(), user.username, "logout", auth.describe_scope(user.scope))
+            sessions.end(database.store(), presented_cookie())
+            database.store().audit(clock.now(), user.username, "logout", auth.describe_scope(user.scope))
             st.session_state.pop(USER_KEY, None)
             st.session_state.pop(_RESOLVED_KEY, None)
             _end_provider_session()
@@ -209,7 +209,7 @@ def audited_export(build: Callable[[], bytes], detail: str) -> Callable[[], byte
     Used as a download button's deferred ``data``: nothing is built or stored for the
     browser until the user asks for it, and every built file is in the audit log.
     """
-    user, store = current_user(), cache.store()
+    user, store = current_user(), database.store()
 
     def build_and_audit() -> bytes:  # runs outside the script: no st.* in here
         data = build()

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from gridpulse import fonts, formats, reports, views
+from gridpulse import formats, reports, views
 from gridpulse.filters import Filters
+from gridpulse.reports import fonts
 from gridpulse.safe_text import md_join, md_text
 from gridpulse.scope import GRID_HEAD, LIAISON, SECRETARY
 from gridpulse.strings import t

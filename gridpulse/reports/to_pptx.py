@@ -17,7 +17,7 @@ from pptx.oxml.ns import qn
 from pptx.slide import Slide
 from pptx.util import Emu, Inches, Pt
 
-from gridpulse.reports import Document, kpi_definitions
+from gridpulse.reports.document import Document, kpi_definitions
 from gridpulse.strings import t
 
 FONT = "微软雅黑"

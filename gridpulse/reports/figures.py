@@ -17,7 +17,8 @@ from matplotlib import patheffects
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
-from gridpulse import fonts, formats, maps
+from gridpulse import formats, maps
+from gridpulse.reports import fonts
 from gridpulse.safe_text import plot_text
 from gridpulse.strings import t
 

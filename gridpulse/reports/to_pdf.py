@@ -9,8 +9,9 @@ import pandas as pd
 from fpdf import FPDF, FontFace
 from fpdf.enums import TableCellFillMode
 
-from gridpulse import clock, fonts
-from gridpulse.reports import Document, kpi_definitions
+from gridpulse import clock
+from gridpulse.reports import fonts
+from gridpulse.reports.document import Document, kpi_definitions
 from gridpulse.strings import t
 
 FONT = "cjk"

@@ -1,0 +1,224 @@
+"""Users, log-in sessions, throttling counters and the audit log.
+
+Sessions, one-time tickets and failed log-ins live in the database file; where the file
+cannot be written (read-only, a full disk) they move to an in-memory database for this
+process, so log-in still works.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from gridpulse import clock
+from gridpulse.store import schema
+from gridpulse.store.connection import Connection
+
+
+class Accounts(Connection):
+    """Who may log in, their sessions, and what they did."""
+
+    # ---- users and audit ------------------------------------------------
+
+    def user(self, username: str) -> dict[str, Any] | None:
+        """One users-table row as plain Python values, or None."""
+        with self.cursor() as cur:
+            cur.execute("SELECT * FROM users WHERE username = $u", {"u": username})
+            row = cur.fetchone()
+            names = [d[0] for d in cur.description]
+        return None if row is None else dict(zip(names, row, strict=True))
+
+    def users(self) -> pd.DataFrame:
+        return self.query(
+            "SELECT username, display_name, role, communities, grids, department, disabled, demo, "
+            "failed_count, locked_until, created_at FROM users ORDER BY username"
+        )
+
+    def add_user(self, user: Mapping[str, Any]) -> None:
+        self._exec(schema.USER_INSERT, {"demo": False, "created_at": clock.now(), **user})
+
+    def set_password(self, username: str, password_hash: str) -> None:
+        """A new password ends every session of the user and lifts any throttle on the account."""
+        self._exec(
+            "UPDATE users SET password_hash = $h, failed_count = 0, locked_until = NULL WHERE username = $u",
+            {"u": username, "h": password_hash},
+        )
+        self.end_user_sessions(username)
+        self.clear_throttle(username)
+
+    def clear_throttle(self, username: str) -> None:
+        """Forget the failures counted against an account (from every client)."""
+        self._auth_exec(
+            "DELETE FROM login_failures WHERE key = 'account:' || $u OR ends_with(key, '|' || $u)", {"u": username}
+        )
+
+    def set_disabled(self, username: str, disabled: bool) -> None:
+        self._exec("UPDATE users SET disabled = $d WHERE username = $u", {"u": username, "d": disabled})
+        if disabled:
+            self.end_user_sessions(username)
+
+    def record_login_failure(self, username: str, failed_count: int, locked_until: datetime | None) -> None:
+        self._exec(
+            "UPDATE users SET failed_count = $n, locked_until = $l WHERE username = $u",
+            {"u": username, "n": failed_count, "l": locked_until},
+        )
+
+    def record_login_success(self, username: str) -> None:
+        self._exec("UPDATE users SET failed_count = 0, locked_until = NULL WHERE username = $u", {"u": username})
+
+    # ---- log-in sessions and throttling (gridpulse.sessions, gridpulse.auth) ----
+
+    def _auth_memory(self) -> Any:
+        """The in-memory home of sessions, tickets and log-in failures, made on first need."""
+        with self._auth_lock:
+            return self._make_auth_memory()
+
+    def _make_auth_memory(self) -> Any:
+        if getattr(self, "_auth_con", None) is None:
+            con = duckdb.connect(":memory:")
+            con.execute(schema.AUTH_SCHEMA)
+            # Sessions in the file stay valid; those ended while it could not be written are listed here.
+            con.execute("CREATE TABLE ended (sid_hash VARCHAR PRIMARY KEY)")
+            con.execute("CREATE TABLE ended_users (username VARCHAR PRIMARY KEY)")
+            self._auth_con = con
+            self._memory_secret = secrets.token_hex(32)
+            logging.getLogger("gridpulse.db").warning("%s cannot be written: log-in sessions kept in memory", self.path)
+        return self._auth_con
+
+    def _auth_in_memory(self) -> bool:
+        return self.read_only or getattr(self, "_auth_con", None) is not None
+
+    def _auth_df(self, text: str, params: Mapping[str, Any] | None = None) -> pd.DataFrame:
+        with self._auth_lock:
+            if not self._auth_in_memory():
+                return self.query(text, params)
+            cur = self._auth_memory().cursor()
+            try:
+                return cur.execute(text, dict(params or {})).df()
+            finally:
+                cur.close()
+
+    def _auth_exec(self, text: str, params: Mapping[str, Any] | None = None) -> None:
+        """A write to the log-in tables; if the file will not take it, they move to memory and it is done there."""
+        with self._auth_lock:
+            if not self._auth_in_memory():
+                self._exec(text, params)
+                if self.write_problem is None:
+                    return
+                self._auth_memory()
+            self._auth_df(text, params)
+
+    def session_secret(self) -> str:
+        """The key that signs session cookies: made once per database, so every server process shares it."""
+        with self._auth_lock:
+            secret = getattr(self, "_session_secret", None) or self.meta().get("session_secret")
+            if secret is None and not self._auth_in_memory():
+                self._exec("INSERT OR IGNORE INTO meta VALUES ('session_secret', $v)", {"v": secrets.token_hex(32)})
+                secret = self.meta().get("session_secret")
+            self._session_secret = secret
+            if secret is None:  # the file cannot be written and has no key yet: this process's own
+                self._auth_memory()
+                secret = self._memory_secret
+            return secret
+
+    def add_ticket(self, ticket_hash: str, username: str, expires_at: datetime) -> None:
+        self._auth_exec(
+            "INSERT INTO login_tickets VALUES ($t, $u, $e)", {"t": ticket_hash, "u": username, "e": expires_at}
+        )
+
+    def take_ticket(self, ticket_hash: str, now: datetime) -> str | None:
+        """The ticket's user if it is valid now; a ticket is deleted when taken (and stale ones with it)."""
+        with self._auth_lock:
+            rows = self._auth_df(
+                "SELECT ticket_hash, username, expires_at FROM login_tickets WHERE ticket_hash = $t", {"t": ticket_hash}
+            )
+            self._auth_exec("DELETE FROM login_tickets WHERE ticket_hash = $t OR expires_at < $now",
+                            {"t": ticket_hash, "now": now})  # fmt: skip
+        mine = rows[rows["expires_at"] >= now]
+        return None if mine.empty else str(mine["username"].iloc[0])
+
+    def add_session(self, sid_hash: str, username: str, now: datetime, user_agent: str, stale: datetime) -> None:
+        """A new session; sessions unused since ``stale`` (abandoned, never logged out) are dropped."""
+        self._auth_exec("DELETE FROM sessions WHERE last_seen < $stale", {"stale": stale})
+        self._auth_exec(
+            "INSERT INTO sessions VALUES ($s, $u, $now, $now, $ua)",
+            {"s": sid_hash, "u": username, "now": now, "ua": user_agent},
+        )
+
+    def session(self, sid_hash: str) -> dict[str, Any] | None:
+        sql = "SELECT username, created_at, last_seen FROM sessions WHERE sid_hash = $s"
+        rows = self._auth_df(sql, {"s": sid_hash})
+        if rows.empty and self._auth_in_memory():  # a session opened while the file could be written
+            if not self._auth_df("SELECT 1 FROM ended WHERE sid_hash = $s", {"s": sid_hash}).empty:
+                return None
+            rows = self.query(sql, {"s": sid_hash})
+            if not rows.empty and not self._auth_df(
+                "SELECT 1 FROM ended_users WHERE username = $u", {"u": rows["username"].iloc[0]}
+            ).empty:
+                return None
+        if rows.empty:
+            return None
+        row = rows.iloc[0]
+        return {"username": row["username"], "created_at": row["created_at"].to_pydatetime(),
+                "last_seen": row["last_seen"].to_pydatetime()}  # fmt: skip
+
+    def touch_session(self, sid_hash: str, now: datetime) -> None:
+        if self._auth_in_memory() and (row := self.session(sid_hash)) is not None:
+            self._auth_df(  # a session from the file continues in memory
+                "INSERT OR REPLACE INTO sessions VALUES ($s, $u, $c, $now, '')",
+                {"s": sid_hash, "u": row["username"], "c": row["created_at"], "now": now},
+            )
+            return
+        self._auth_exec("UPDATE sessions SET last_seen = $now WHERE sid_hash = $s", {"s": sid_hash, "now": now})
+
+    def delete_session(self, sid_hash: str) -> None:
+        self._auth_exec("DELETE FROM sessions WHERE sid_hash = $s", {"s": sid_hash})
+        if self._auth_in_memory():
+            self._auth_df("INSERT OR IGNORE INTO ended VALUES ($s)", {"s": sid_hash})
+
+    def end_user_sessions(self, username: str) -> None:
+        """Every session of a user ends (disabled, password changed), and tickets not yet exchanged."""
+        self._auth_exec("DELETE FROM sessions WHERE username = $u", {"u": username})
+        self._auth_exec("DELETE FROM login_tickets WHERE username = $u", {"u": username})
+        if self._auth_in_memory():
+            self._auth_df("INSERT OR IGNORE INTO ended_users VALUES ($u)", {"u": username})
+
+    def login_failures(self, keys: list[str]) -> dict[str, tuple[int, datetime]]:
+        rows = self._auth_df(
+            "SELECT key, failures, last_at FROM login_failures WHERE list_contains($k, key)", {"k": keys}
+        )
+        return {k: (int(n), ts.to_pydatetime()) for k, n, ts in rows.itertuples(index=False)}
+
+    def add_login_failure(self, keys: list[str], now: datetime, forget_before: datetime) -> None:
+        """Count one failure against each key (atomically: parallel guesses are all counted)."""
+        with self._auth_lock:
+            self._add_login_failure(keys, now, forget_before)
+
+    def _add_login_failure(self, keys: list[str], now: datetime, forget_before: datetime) -> None:
+        for key in keys:
+            self._auth_exec(
+                """INSERT INTO login_failures VALUES ($k, 1, $now) ON CONFLICT (key) DO UPDATE
+                   SET failures = CASE WHEN login_failures.last_at < $forget THEN 1
+                                       ELSE login_failures.failures + 1 END,
+                       last_at = $now""",
+                {"k": key, "now": now, "forget": forget_before},
+            )
+        self._auth_exec("DELETE FROM login_failures WHERE last_at < $forget", {"forget": forget_before})
+
+    def clear_login_failures(self, keys: list[str]) -> None:
+        self._auth_exec("DELETE FROM login_failures WHERE list_contains($k, key)", {"k": keys})
+
+    def audit(self, ts: datetime, username: str | None, action: str, scope: str, detail: str = "") -> None:
+        self._exec(
+            "INSERT INTO audit VALUES ($ts, $u, $a, $s, $d)",
+            {"ts": ts, "u": username, "a": action, "s": scope, "d": detail},
+        )
+
+    def audit_log(self, limit: int = 500) -> pd.DataFrame:
+        return self.query("SELECT * FROM audit ORDER BY ts DESC LIMIT $n", {"n": limit})
