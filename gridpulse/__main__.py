@@ -91,7 +91,7 @@ def _users(args: argparse.Namespace) -> int:
 
 
 def _bench(args: argparse.Namespace) -> int:
-    from gridpulse import bench
+    from gridpulse.benchmarks import pages as bench
 
     if args.one:
         print(json.dumps(bench.measure_one(args.one, Path(args.workdir))))
@@ -105,7 +105,7 @@ def _bench(args: argparse.Namespace) -> int:
 
 
 def _bench_cache(args: argparse.Namespace) -> int:
-    from gridpulse import bench_cache
+    from gridpulse.benchmarks import cache as bench_cache
 
     print(bench_cache.main(args.cases, args.users, args.minutes, args.every))
     return 0
@@ -143,7 +143,7 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _bench_import(args: argparse.Namespace) -> int:
-    from gridpulse import bench_import
+    from gridpulse.benchmarks import imports as bench_import
 
     return bench_import.main([str(n) for n in args.rows])
 

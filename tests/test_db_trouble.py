@@ -37,8 +37,9 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from gridpulse import auth, bench_import, config, dbopen, sessions
+from gridpulse import auth, config, dbopen, sessions
 from gridpulse.__main__ import main
+from gridpulse.benchmarks import imports as bench_import
 from gridpulse.ingest import entry, run
 from gridpulse.ingest.sources import ImportFileError
 from gridpulse.store import Store

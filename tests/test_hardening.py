@@ -142,7 +142,7 @@ def test_the_ci_zone_is_not_beijing() -> None:
 
 
 def test_the_cache_benchmark_counts_real_hits(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from gridpulse import bench_cache
+    from gridpulse.benchmarks import cache as bench_cache
 
     path = _live_street(tmp_path)
     monkeypatch.setenv("GRIDPULSE_DB", str(path))

@@ -757,7 +757,7 @@ def test_import_page_refuses_the_demo_street(tmp_path: Path, monkeypatch: pytest
 
 
 def test_the_import_benchmark_runs_and_accounts_for_every_row() -> None:
-    from gridpulse import bench_import
+    from gridpulse.benchmarks import imports as bench_import
 
     [result] = bench_import.run((3000,))
     ours = result["ours"]

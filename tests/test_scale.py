@@ -7,7 +7,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from gridpulse import bench, config, demo, views
+from gridpulse import config, demo, views
+from gridpulse.benchmarks import pages as bench
 from gridpulse.scope import Scope
 from gridpulse.store import Store
 from tests.fixtures import AS_OF, MARCH

@@ -113,7 +113,7 @@ def measure_naive(db_path: Path, csv_path: Path) -> dict[str, Any]:
 
 def _child(mode: str, db_path: Path, csv_path: Path) -> dict[str, Any]:
     out = subprocess.run(
-        [sys.executable, "-m", "gridpulse.bench_import", mode, str(db_path), str(csv_path)],
+        [sys.executable, "-m", "gridpulse.benchmarks.imports", mode, str(db_path), str(csv_path)],
         capture_output=True, text=True,
     )  # fmt: skip
     if out.returncode != 0:
