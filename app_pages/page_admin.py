@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from gridpulse import auth, views
+from gridpulse import admin_views, auth
 from gridpulse.safe_text import md_text
 from gridpulse.scope import ADMIN
 from gridpulse.strings import t
@@ -13,7 +13,7 @@ if user is None or user.role != ADMIN:  # the navigation hides this page; the ch
     st.stop()
 st.title(t("nav_admin"))
 st.subheader(t("admin_users"))
-users = views.users_table(cache.store())
+users = admin_views.users_table(cache.store())
 st.dataframe(users, hide_index=True, width="stretch")
 with st.form("toggle_user"):
     name = st.selectbox(t("admin_toggle"), users[t("username")].tolist(), key="admin_user")
@@ -26,4 +26,4 @@ with st.form("unlock_user"):
         auth.unlock(cache.store(), user, name)
         st.success(t("admin_unlocked", user=md_text(name)))
 st.subheader(t("admin_audit"))
-st.dataframe(views.audit_table(cache.store()), hide_index=True, width="stretch")
+st.dataframe(admin_views.audit_table(cache.store()), hide_index=True, width="stretch")

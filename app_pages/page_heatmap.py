@@ -46,9 +46,9 @@ if grid:
         t("export_csv"),
         session.audited_export(
             cache.deferred(views.grid_cases_csv, f, grid, mask=not with_pii),
-            f"{names[grid]} {f.start}..{f.end}" + (" 含个人信息" if with_pii else ""),
+            f"{names[grid]} {f.start}..{f.end}" + (" " + t("export_pii_detail") if with_pii else ""),
         ),
-        file_name=f"{file_part(names[grid])}_{f.start}_{f.end}_诉求明细.csv",
+        file_name=t("heat_export_file", grid=file_part(names[grid]), start=f.start, end=f.end),
         mime="text/csv",
         key="heat_export",
     )

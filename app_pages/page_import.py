@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from gridpulse import views
+from gridpulse import admin_views
 from gridpulse.ingest import entry, limits, mapping
 from gridpulse.ingest.sources import ImportFileError
 from gridpulse.safe_text import md_text
@@ -21,17 +21,27 @@ if store.is_demo():
 st.caption(t("imp_page_intro"))
 
 with st.form("import_form"):
-    kind = st.radio(t("imp_kind"), mapping.KINDS, format_func=lambda k: t(f"imp_kind_{k}"), horizontal=True, key="imp_kind")
-    upload = st.file_uploader(t("imp_file"), type=["csv", "txt", "xlsx", "json", "geojson", "zip", "kml"], key="imp_file")
+    kind = st.radio(
+        t("imp_kind"), mapping.KINDS, format_func=lambda k: t(f"imp_kind_{k}"), horizontal=True, key="imp_kind"
+    )
+    upload = st.file_uploader(
+        t("imp_file"), type=["csv", "txt", "xlsx", "json", "geojson", "zip", "kml"], key="imp_file"
+    )
     # Streamlit refuses a bigger file in the browser, in English: say the limit and the way round it here.
-    st.caption(t("imp_upload_limit", mb=st.get_option("server.maxUploadSize"), rows=limits.MAX_ROWS,
-                 json=limits.size_text(limits.MAX_JSON_BYTES)))
+    st.caption(
+        t(
+            "imp_upload_limit",
+            mb=st.get_option("server.maxUploadSize"),
+            rows=limits.MAX_ROWS,
+            json=limits.size_text(limits.MAX_JSON_BYTES),
+        )
+    )
     left, right = st.columns(2)
-    crs = left.selectbox(t("imp_crs"), views.IMPORT_CRS, format_func=lambda c: t(f"imp_crs_{c}"), key="imp_crs")
+    crs = left.selectbox(t("imp_crs"), admin_views.IMPORT_CRS, format_func=lambda c: t(f"imp_crs_{c}"), key="imp_crs")
     epsg = right.text_input(t("imp_epsg"), key="imp_epsg", placeholder="EPSG:4547")
     sheet = left.text_input(t("imp_sheet"), key="imp_sheet")
     spec_file = right.file_uploader(t("imp_mapping_file"), type=["json"], key="imp_mapping")
-    maps_text = st.text_area(t("imp_maps"), key="imp_maps", placeholder="case_id=流水号\nreported_at=来电日期")
+    maps_text = st.text_area(t("imp_maps"), key="imp_maps", placeholder=t("imp_maps_placeholder"))
     submitted = st.form_submit_button(t("imp_start"), type="primary")
 
 if submitted:
@@ -41,8 +51,15 @@ if submitted:
         bar = st.progress(0.0, text=t("imp_reading"))
         try:
             summary = entry.import_upload(
-                store, user, kind, upload.name, upload.getvalue(), crs=epsg.strip() or crs, sheet=sheet.strip() or None,
-                maps_text=maps_text, spec_json=spec_file.getvalue() if spec_file else None,
+                store,
+                user,
+                kind,
+                upload.name,
+                upload.getvalue(),
+                crs=epsg.strip() or crs,
+                sheet=sheet.strip() or None,
+                maps_text=maps_text,
+                spec_json=spec_file.getvalue() if spec_file else None,
                 progress=lambda done, share: bar.progress(share, text=t("imp_progress", n=done)),
             )
         except ImportFileError as err:
@@ -58,16 +75,26 @@ if submitted:
             st.caption(t("imp_rate", seconds=summary.seconds, rate=summary.rows_per_second))
             for line in summary.lines()[1:]:
                 st.text(line.strip())  # plain text: headers and values from the file are not Markdown
-            st.download_button(t("imp_save_mapping"), views.mapping_json(kind, summary.columns, crs=epsg.strip() or crs),
-                               file_name=f"映射_{kind}.json", mime="application/json", key="imp_mapping_out")
+            st.download_button(
+                t("imp_save_mapping"),
+                admin_views.mapping_json(kind, summary.columns, crs=epsg.strip() or crs),
+                file_name=t("imp_mapping_download", kind=kind),
+                mime="application/json",
+                key="imp_mapping_out",
+            )
 
 last = st.session_state.get("imp_last")
 if last is not None:
-    rejects = views.import_rejects_table(store, last)
+    rejects = admin_views.import_rejects_table(store, last)
     st.subheader(t("imp_rejects_title", n=len(rejects)))
     if len(rejects):
         st.dataframe(rejects.head(500), hide_index=True, width="stretch")
-        st.download_button(t("imp_rejects_download"), views.import_rejects_csv(store, last),
-                           file_name=f"拒收_{last}.csv", mime="text/csv", key="imp_rejects_csv")
+        st.download_button(
+            t("imp_rejects_download"),
+            admin_views.import_rejects_csv(store, last),
+            file_name=t("imp_rejects_file", import_id=last),
+            mime="text/csv",
+            key="imp_rejects_csv",
+        )
 st.subheader(t("imp_history"))
-st.dataframe(views.imports_table(store), hide_index=True, width="stretch")
+st.dataframe(admin_views.imports_table(store), hide_index=True, width="stretch")

@@ -4,6 +4,7 @@ import altair as alt
 import streamlit as st
 
 from gridpulse import config, views
+from gridpulse.scope import LIAISON
 from gridpulse.strings import t
 from gridpulse.ui import cache, filters, session, widgets
 
@@ -54,7 +55,7 @@ with right:
         width="stretch",
     )
 
-if not scope.whole_street or scope.role == "department_liaison":
+if not scope.whole_street or scope.role == LIAISON:
     st.subheader(t("open_cases_title"))
     open_rows = cache.view(views.open_cases, f, cache.as_of())
     overdue = next(k.value for k in kpis if k.key == "overdue")

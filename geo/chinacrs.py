@@ -12,6 +12,8 @@ from __future__ import annotations
 import numpy as np
 import pyproj
 
+from geo.shapes import WGS84
+
 A = 6378245.0  # Krasovsky 1940 semi-major axis, as used by GCJ-02
 EE = 0.00669342162296594323  # its first eccentricity squared
 X_PI = np.pi * 3000.0 / 180.0
@@ -106,5 +108,5 @@ def to_wgs84(lon: np.ndarray, lat: np.ndarray, crs: str) -> tuple[np.ndarray, np
         return gcj02_to_wgs84(lon, lat)
     if system == "bd09":
         return bd09_to_wgs84(lon, lat)
-    transformer = pyproj.Transformer.from_crs(system, "EPSG:4326", always_xy=True)
+    transformer = pyproj.Transformer.from_crs(system, WGS84, always_xy=True)
     return transformer.transform(lon, lat)

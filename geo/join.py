@@ -7,7 +7,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
-WGS84 = "EPSG:4326"
+from geo.shapes import WGS84
+
 MAX_RASTER_CELLS = 1_000_000  # ~0.6 s to build on the 2-core machine
 
 

@@ -15,12 +15,13 @@ from gridpulse import store as store_pkg
 from gridpulse.filters import Filters
 from gridpulse.scope import ROLES, Scope
 from gridpulse.store import Store
+from gridpulse.strings import t
 
 
 def _demo(args: argparse.Namespace) -> int:
     path = Path(args.db) if args.db else config.db_path()
     if not dbopen.missing(path) and not args.force:
-        print(f"数据库已存在：{path}。如需覆盖，请加 --force。", file=sys.stderr)
+        print(t("cli_db_exists", path=path), file=sys.stderr)
         return 1
     started = time.perf_counter()
     try:
@@ -29,8 +30,14 @@ def _demo(args: argparse.Namespace) -> int:
         raise dbopen.creation_problem(err, path) from err
     took = time.perf_counter() - started
     print(
-        f"已生成演示街道 {path}：网格 {counts['grids']} 个，诉求 {counts['cases']} 件，"
-        f"资源 {counts['resources']} 个，用时 {took:.1f} 秒。"
+        t(
+            "cli_demo_done",
+            path=path,
+            grids=counts["grids"],
+            cases=counts["cases"],
+            resources=counts["resources"],
+            seconds=took,
+        )
     )
     return 0
 
@@ -38,9 +45,9 @@ def _demo(args: argparse.Namespace) -> int:
 def _read_password(args: argparse.Namespace) -> str:
     if args.password_stdin:
         return sys.stdin.readline().rstrip("\n")
-    first = getpass.getpass("密码：")
-    if first != getpass.getpass("再次输入密码："):
-        raise auth.AuthError("两次输入的密码不一致。")
+    first = getpass.getpass(t("cli_password"))
+    if first != getpass.getpass(t("cli_password_again")):
+        raise auth.AuthError(t("cli_password_mismatch"))
     return first
 
 
@@ -66,25 +73,25 @@ def _users(args: argparse.Namespace) -> int:
                 tuple(args.community or ()), tuple(args.grid or ()), args.department,
             )  # fmt: skip
             if store.user(args.username) is not None:
-                raise auth.AuthError(f"用户 {args.username} 已存在。")
+                raise auth.AuthError(t("cli_user_exists", user=args.username))
             store.add_user(row)
             store.audit(now, "cli", "user_add", auth.describe_scope(auth.User.from_row(row).scope), args.username)
-            print(f"已添加用户 {args.username}（{args.role}）。")
+            print(t("cli_user_added", user=args.username, role=args.role))
         elif store.user(args.username) is None:
-            raise auth.AuthError(f"用户 {args.username} 不存在。")
+            raise auth.AuthError(t("cli_user_missing", user=args.username))
         elif args.action == "passwd":
             store.set_password(args.username, auth.hash_password(_read_password(args)))
             store.audit(now, "cli", "user_passwd", "", args.username)
-            print(f"已重设 {args.username} 的密码，解除登录限制，并结束其所有登录会话。")
+            print(t("cli_user_passwd", user=args.username))
         elif args.action == "unlock":
             store.record_login_success(args.username)
             store.clear_throttle(args.username)
             store.audit(now, "cli", "user_unlock", "", args.username)
-            print(f"已解除 {args.username} 的登录限制。")
+            print(t("cli_user_unlocked", user=args.username))
         else:
             store.set_disabled(args.username, args.action == "disable")
             store.audit(now, "cli", f"user_{args.action}", "", args.username)
-            print(f"已{'停用' if args.action == 'disable' else '启用'}用户 {args.username}。")
+            print(t("cli_user_disabled" if args.action == "disable" else "cli_user_enabled", user=args.username))
         return 0
     finally:
         store.close()
@@ -124,7 +131,7 @@ def _report(args: argparse.Namespace) -> int:
         communities = tuple(args.community or ())
         unknown = set(communities) - set(store.communities(Scope.street()))
         if unknown:
-            raise auth.AuthError(f"没有这些社区：{'、'.join(sorted(unknown))}。")
+            raise auth.AuthError(t("cli_unknown_communities", names=t("list_separator").join(sorted(unknown))))
         f = Filters(start, end, communities)
         req = reports.ReportRequest(Scope.street(), f, store.as_of(), views.area_name(store, Scope.street(), f))
         out = Path(args.out) if args.out else Path(reports.file_name(req.area, start, end, args.format))
@@ -133,12 +140,12 @@ def _report(args: argparse.Namespace) -> int:
         except (ValueError, fonts.FontMissingError) as err:
             raise auth.AuthError(str(err)) from err
         out.write_bytes(data)
-        store.audit(clock.now(), "cli", "export", "全街道", f"report {out.name}")
+        store.audit(clock.now(), "cli", "export", t("whole_street"), f"report {out.name}")
         if store.write_problem is not None:  # a read-only database or a full disk: the report is still made
-            print(f"注意：审计记录未能保存。{store.write_problem.message}", file=sys.stderr)
+            print(t("cli_audit_unsaved", message=store.write_problem.message), file=sys.stderr)
     finally:
         store.close()
-    print(f"已生成报告 {out}")
+    print(t("cli_report_done", path=out))
     return 0
 
 
@@ -156,7 +163,7 @@ def _import(args: argparse.Namespace) -> int:
     created = False
     if dbopen.missing(path):  # only then: a file that exists but cannot be opened is never replaced
         if not args.street:
-            raise auth.AuthError(f"数据库 {path} 不存在：新建时请加 --street 街道名称。")
+            raise auth.AuthError(t("cli_new_db_needs_street", path=path))
         try:
             store_pkg.create_empty(path, args.street)
         except OSError as err:
@@ -165,9 +172,7 @@ def _import(args: argparse.Namespace) -> int:
     store = _open_store(args, write=True)
     try:
         if store.is_demo():
-            reason = (
-                f"{path} 是演示数据库，不接收真实数据：请用 --db data/街道名.duckdb --street 街道名 新建一个数据库。"
-            )
+            reason = t("cli_demo_db_refused", path=path)
             run.audit_failure(store, args.kind, Path(args.file).name, "cli", reason)
             raise auth.AuthError(reason)
         spec = mapping.load(Path(args.mapping)) if args.mapping else mapping.MappingSpec(kind=args.kind)
@@ -177,7 +182,7 @@ def _import(args: argparse.Namespace) -> int:
         def progress(done: int) -> None:
             if time.monotonic() - last[0] > 1:
                 last[0] = time.monotonic()
-                print(f"  已读取 {done:,} 行…", file=sys.stderr, flush=True)
+                print("  " + t("imp_progress", n=done), file=sys.stderr, flush=True)
 
         summary = entry.import_any(store, args.kind, Path(args.file), crs=args.crs, maps=maps, spec=spec,
                                    sheet=args.sheet, username="cli", progress=progress)  # fmt: skip
@@ -190,12 +195,12 @@ def _import(args: argparse.Namespace) -> int:
         store.close()
         if created:  # the file this command made is taken away again
             path.unlink(missing_ok=True)
-        raise auth.AuthError(f"导入失败，数据库未改动：{err}") from err
+        raise auth.AuthError(t("imp_failed", error=err)) from err
     finally:
         store.close()
     print("\n".join(summary.lines()))
     if summary.record.get("rejected"):
-        print(f"拒收的行：python -m gridpulse rejects --import-id {summary.record['import_id']} --out 拒收.csv")
+        print(t("cli_rejects_hint", import_id=summary.record["import_id"]))
     return 0
 
 
@@ -207,88 +212,85 @@ def _rejects(args: argparse.Namespace) -> int:
         store.close()
     if args.out:
         Path(args.out).write_bytes(exports.to_csv(rows))
-        print(f"已写出 {len(rows)} 行拒收记录到 {args.out}")
+        print(t("cli_rejects_written", n=len(rows), path=args.out))
     else:
-        print(rows.to_string(index=False, max_colwidth=60) if len(rows) else "没有拒收的行。")
+        print(rows.to_string(index=False, max_colwidth=60) if len(rows) else t("cli_no_rejects"))
     return 0
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m gridpulse", description="GridPulse 网格治理驾驶舱")
+    parser = argparse.ArgumentParser(prog="python -m gridpulse", description=t("cli_description"))
     sub = parser.add_subparsers(dest="command", required=True)
-    p = sub.add_parser("demo", help="生成演示街道数据库")
-    p.add_argument("--cases", type=int, default=config.DEMO_CASES, help="诉求件数")
-    p.add_argument("--seed", type=int, default=config.DEMO_SEED, help="随机种子（相同种子生成相同数据）")
-    p.add_argument("--db", help="数据库路径（默认 GRIDPULSE_DB 或 data/gridpulse.duckdb）")
-    p.add_argument("--force", action="store_true", help="覆盖已有数据库")
+    p = sub.add_parser("demo", help=t("cli_help_demo"))
+    p.add_argument("--cases", type=int, default=config.DEMO_CASES, help=t("cli_help_demo_cases"))
+    p.add_argument("--seed", type=int, default=config.DEMO_SEED, help=t("cli_help_seed"))
+    p.add_argument("--db", help=t("cli_help_db_default"))
+    p.add_argument("--force", action="store_true", help=t("cli_help_force"))
     p.set_defaults(func=_demo)
 
-    u = sub.add_parser("users", help="管理登录用户：add | passwd | disable | enable | unlock | list")
+    u = sub.add_parser("users", help=t("cli_help_users"))
     u.add_argument("action", choices=["add", "passwd", "disable", "enable", "unlock", "list"])
     u.add_argument("username", nargs="?")
-    u.add_argument("--name", help="显示名称")
-    u.add_argument("--role", choices=ROLES, help="角色")
-    u.add_argument("--community", action="append", help="社区书记负责的社区（可重复）")
-    u.add_argument("--grid", action="append", help="网格长负责的网格编码（可重复）")
-    u.add_argument("--department", help="部门联络员所属部门")
-    u.add_argument("--password-stdin", action="store_true", help="从标准输入读取密码（一行）")
-    u.add_argument("--db", help="数据库路径")
+    u.add_argument("--name", help=t("cli_help_name"))
+    u.add_argument("--role", choices=ROLES, help=t("cli_help_role"))
+    u.add_argument("--community", action="append", help=t("cli_help_community"))
+    u.add_argument("--grid", action="append", help=t("cli_help_grid"))
+    u.add_argument("--department", help=t("cli_help_department"))
+    u.add_argument("--password-stdin", action="store_true", help=t("cli_help_password_stdin"))
+    u.add_argument("--db", help=t("cli_help_db"))
     u.set_defaults(func=_users)
-    b = sub.add_parser("bench", help="性能基准：2万、20万、100万件（--full 加 500万）")
-    b.add_argument("--quick", action="store_true", help="短跑：2万与10万件")
-    b.add_argument("--full", action="store_true", help="另加 500万件")
+    b = sub.add_parser("bench", help=t("cli_help_bench"))
+    b.add_argument("--quick", action="store_true", help=t("cli_help_bench_quick"))
+    b.add_argument("--full", action="store_true", help=t("cli_help_bench_full"))
     b.add_argument("--one", type=int, help=argparse.SUPPRESS)
     b.add_argument("--generate", type=int, help=argparse.SUPPRESS)
     b.add_argument("--workdir", help=argparse.SUPPRESS)
     b.set_defaults(func=_bench)
-    bc = sub.add_parser("bench-cache", help="缓存基准：无固定统计时点的街道上视图缓存的命中率（对比按秒为键的基线）")
-    bc.add_argument("--cases", type=int, default=config.DEMO_CASES, help="街道诉求件数")
-    bc.add_argument("--users", type=int, default=10, help="同时使用的人数")
-    bc.add_argument("--minutes", type=int, default=10, help="模拟的分钟数")
-    bc.add_argument("--every", type=int, default=10, help="每人每隔几秒点击一次")
+    bc = sub.add_parser("bench-cache", help=t("cli_help_bench_cache"))
+    bc.add_argument("--cases", type=int, default=config.DEMO_CASES, help=t("cli_help_bench_cases"))
+    bc.add_argument("--users", type=int, default=10, help=t("cli_help_bench_users"))
+    bc.add_argument("--minutes", type=int, default=10, help=t("cli_help_bench_minutes"))
+    bc.add_argument("--every", type=int, default=10, help=t("cli_help_bench_every"))
     bc.set_defaults(func=_bench_cache)
-    r = sub.add_parser("report", help="生成联席会议报告（Excel / PDF / PPTX）")
-    r.add_argument("--period", required=True, help="统计时段，如 2026-01..2026-06")
-    r.add_argument("--community", action="append", help="只含这些社区（可重复）")
+    r = sub.add_parser("report", help=t("cli_help_report"))
+    r.add_argument("--period", required=True, help=t("cli_help_period"))
+    r.add_argument("--community", action="append", help=t("cli_help_report_community"))
     r.add_argument("--format", default="xlsx", choices=["xlsx", "pdf", "pptx"])
-    r.add_argument("--out", help="输出文件（默认：区域_时段_网格治理报告.<格式>）")
+    r.add_argument("--out", help=t("cli_help_report_out"))
     r.add_argument(
         "--map-metric",
         default="resolution_rate",
-        help="PDF/PPTX 地图按此指标着色：resolution_rate（默认）、cases_per_100、on_time_rate、satisfaction、"
-        "self_resolved_share、rework_rate、median_hours",
+        help=t("cli_help_map_metric"),
     )
-    r.add_argument("--db", help="数据库路径")
+    r.add_argument("--db", help=t("cli_help_db"))
     r.set_defaults(func=_report)
-    bi = sub.add_parser("bench-import", help="导入基准：12345 式 CSV 的导入速度与内存（默认 10 万与 100 万行）")
-    bi.add_argument("rows", nargs="*", type=int, help="行数，如 100000 1000000")
+    bi = sub.add_parser("bench-import", help=t("cli_help_bench_import"))
+    bi.add_argument("rows", nargs="*", type=int, help=t("cli_help_bench_rows"))
     bi.set_defaults(func=_bench_import)
-    i = sub.add_parser("import", help="导入真实数据：诉求（cases）、网格边界（grids）、服务阵地（resources）")
+    i = sub.add_parser("import", help=t("cli_help_import"))
     i.add_argument("kind", choices=["cases", "grids", "resources"])
-    i.add_argument("file", help="CSV（UTF-8/GBK）、XLSX、Open311 JSON；网格：GeoJSON、Shapefile（.zip）、KML")
-    i.add_argument("--db", help="数据库路径（默认 GRIDPULSE_DB 或 data/gridpulse.duckdb）")
-    i.add_argument("--street", help="新建数据库时的街道名称")
-    i.add_argument("--crs", help="坐标系：wgs84（默认）、cgcs2000、gcj02（高德/腾讯）、bd09（百度）或 EPSG:4547 等")
-    i.add_argument(
-        "--map", action="append", metavar="目标列=文件列", help="指定列对应，如 --map case_id=流水号（可重复）"
-    )
-    i.add_argument("--mapping", help="映射文件（JSON）：列对应、状态与类别对照、坐标系")
-    i.add_argument("--save-mapping", help="把本次用到的列对应存为映射文件，下月导入可复用")
-    i.add_argument("--sheet", help="XLSX 的工作表名（默认第一张）")
+    i.add_argument("file", help=t("cli_help_import_file"))
+    i.add_argument("--db", help=t("cli_help_db_default"))
+    i.add_argument("--street", help=t("cli_help_street"))
+    i.add_argument("--crs", help=t("cli_help_crs"))
+    i.add_argument("--map", action="append", metavar=t("cli_metavar_map"), help=t("cli_help_map"))
+    i.add_argument("--mapping", help=t("cli_help_mapping"))
+    i.add_argument("--save-mapping", help=t("cli_help_save_mapping"))
+    i.add_argument("--sheet", help=t("cli_help_sheet"))
     i.set_defaults(func=_import)
-    rj = sub.add_parser("rejects", help="列出某次导入拒收的行及原因")
-    rj.add_argument("--import-id", type=int, help="导入编号（默认最近一次）")
-    rj.add_argument("--out", help="写成 CSV 文件")
-    rj.add_argument("--db", help="数据库路径")
+    rj = sub.add_parser("rejects", help=t("cli_help_rejects"))
+    rj.add_argument("--import-id", type=int, help=t("cli_help_import_id"))
+    rj.add_argument("--out", help=t("cli_help_rejects_out"))
+    rj.add_argument("--db", help=t("cli_help_db"))
     rj.set_defaults(func=_rejects)
     args = parser.parse_args(argv)
     quiet = logging.getLogger("gridpulse")  # users read the Chinese messages below, not log lines
     if not quiet.handlers:
         quiet.addHandler(logging.NullHandler())
     if args.func is _users and args.action != "list" and not args.username:
-        parser.error("请给出用户名")
+        parser.error(t("cli_need_username"))
     if args.func is _users and args.action == "add" and not args.role:
-        parser.error("添加用户需要 --role")
+        parser.error(t("cli_need_role"))
     try:
         return int(args.func(args))
     except auth.AuthError as err:

@@ -19,6 +19,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from gridpulse import clock
 from gridpulse.scope import ADMIN, GRID_HEAD, LEADER, LIAISON, ROLES, SECRETARY, Scope
 from gridpulse.store import Store
+from gridpulse.strings import t
 
 # Growing delays instead of a hard lock that anyone could set off against the admin:
 # a client that keeps guessing one account waits longer and longer (PAIR_*), a client that
@@ -57,19 +58,19 @@ class User:
 
 def hash_password(password: str) -> str:
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise AuthError(f"密码至少需要 {MIN_PASSWORD_LENGTH} 位。")
+        raise AuthError(t("auth_password_short", n=MIN_PASSWORD_LENGTH))
     return _hasher.hash(password)
 
 
 def describe_scope(scope: Scope) -> str:
     """The scope in a few words, for the audit log."""
     if scope.role == SECRETARY:
-        return "社区:" + ",".join(scope.communities)
+        return t("auth_scope_communities", communities=",".join(scope.communities))
     if scope.role == GRID_HEAD:
-        return "网格:" + ",".join(scope.grids)
+        return t("auth_scope_grids", grids=",".join(scope.grids))
     if scope.role == LIAISON:
-        return f"部门:{scope.department}"
-    return "全街道"
+        return t("auth_scope_department", department=scope.department)
+    return t("whole_street")
 
 
 # Attempts at one name are serialised (parallel guesses are all counted before the next is
@@ -133,7 +134,7 @@ def authenticate(
         wait = wait_seconds(store, name, client, now)
         if wait > 0:
             store.audit(now, name, "login_throttled", "", f"client {client}, wait {wait}s")
-            raise AuthError(f"登录失败次数过多，请 {wait} 秒后再试；如忘记密码请联系系统管理员。")
+            raise AuthError(t("auth_throttled", wait=wait))
         row = store.user(name)
         known = row is not None and not (row["demo"] and not store.is_demo())
         try:
@@ -147,11 +148,11 @@ def authenticate(
                 store.record_login_failure(name, int(row["failed_count"] or 0) + 1 if row else 1, None)
             why = "wrong password" if known else "unknown user"
             store.audit(now, name, "login_failed", "", f"client {client}: {why}")
-            raise AuthError("用户名或密码错误。") from None
+            raise AuthError(t("auth_bad_credentials")) from None
         assert row is not None
         if row["disabled"]:
             store.audit(now, name, "login_failed", "", f"client {client}: disabled")
-            raise AuthError("该账号已停用，请联系系统管理员。")
+            raise AuthError(t("auth_disabled"))
         store.record_login_success(name)
         # Only this client's count at this account: logging into one's own account must not wipe
         # the count of names this client sprayed before.
@@ -199,11 +200,11 @@ def new_user(
 ) -> dict[str, Any]:
     """A users-table row, validated (the scope must fit the role)."""
     if role not in ROLES:
-        raise AuthError(f"未知角色 {role}，可选：{', '.join(ROLES)}。")
+        raise AuthError(t("auth_unknown_role", role=role, roles=", ".join(ROLES)))
     try:
         Scope(role, communities, grids, department)
     except ValueError as err:
-        raise AuthError("角色与范围不符：社区书记需指定社区，网格长需指定网格，部门联络员需指定部门。") from err
+        raise AuthError(t("auth_scope_mismatch")) from err
     return {
         "username": username,
         "display_name": display_name,
@@ -220,14 +221,19 @@ def new_user(
 DEMO_PASSWORD = "gridpulse-demo"
 
 
+def _as_demo(role: str) -> str:
+    """A demo user's display name: the role, marked as a demo."""
+    return t("auth_demo_name", role=t(f"role_{role}"))
+
+
 def demo_users(grid_codes: list[str], communities: list[str], department: str) -> list[dict[str, Any]]:
     """One demo user per role."""
     return [
-        new_user("leader", "街道领导（演示）", LEADER, DEMO_PASSWORD, demo=True),
-        new_user("secretary", "社区书记（演示）", SECRETARY, DEMO_PASSWORD, communities=(communities[0],), demo=True),
-        new_user("gridhead", "网格长（演示）", GRID_HEAD, DEMO_PASSWORD, grids=tuple(grid_codes[:2]), demo=True),
-        new_user("liaison", "部门联络员（演示）", LIAISON, DEMO_PASSWORD, department=department, demo=True),
-        new_user("admin", "系统管理员（演示）", ADMIN, DEMO_PASSWORD, demo=True),
+        new_user("leader", _as_demo(LEADER), LEADER, DEMO_PASSWORD, demo=True),
+        new_user("secretary", _as_demo(SECRETARY), SECRETARY, DEMO_PASSWORD, communities=(communities[0],), demo=True),
+        new_user("gridhead", _as_demo(GRID_HEAD), GRID_HEAD, DEMO_PASSWORD, grids=tuple(grid_codes[:2]), demo=True),
+        new_user("liaison", _as_demo(LIAISON), LIAISON, DEMO_PASSWORD, department=department, demo=True),
+        new_user("admin", _as_demo(ADMIN), ADMIN, DEMO_PASSWORD, demo=True),
     ]
 
 

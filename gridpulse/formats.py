@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import pandas as pd
 
+from gridpulse.metrics import RATE_METRICS
 from gridpulse.strings import t
 
-RATE_METRICS = {
-    "resolution_rate", "resolution_lower_bound", "on_time_rate", "self_resolved_share",
-    "satisfaction", "rework_rate", "level1_share", "level2_share", "level3_share",
-}  # fmt: skip
+__all__ = ["RATE_METRICS", "WORSE_WHEN_UP"]
+
 ONE_DECIMAL = {"cases_per_100", "median_hours"}
 # KPIs where a rise is bad news (shown in red, not green).
 WORSE_WHEN_UP = {"backlog", "overdue", "unassigned"}
@@ -43,5 +42,5 @@ def kpi(key: str, v: float | None, delta: float | None, is_rate: bool) -> tuple[
     if delta is None:
         return (rate(v) if is_rate else count(v)), None
     if is_rate:  # + 0.0 turns a rounded -0.0 into 0.0: no "-0.0 个百分点"
-        return rate(v), f"{round(delta * 100, 1) + 0.0:+.1f} 个百分点"
+        return rate(v), t("kpi_delta_points", points=round(delta * 100, 1) + 0.0)
     return count(v), f"{round(delta) + 0:+,.0f}"

@@ -68,6 +68,9 @@ RATE_COLUMNS = {
     "rework_rate": (rework_rate, "reopened", "resolved"),
 }
 
+# Every rate column ``with_rates`` adds: the one list of what is a rate (written as a percentage).
+RATE_METRICS = frozenset({*RATE_COLUMNS, "resolution_lower_bound", "level1_share", "level2_share", "level3_share"})
+
 
 def with_rates(components: pd.DataFrame) -> pd.DataFrame:
     """Add every rate column (and the level shares) to a frame of components."""

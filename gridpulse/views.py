@@ -21,7 +21,7 @@ KPI_KEYS = [
     "cases", "resolved", "resolution_rate", "on_time_rate",
     "satisfaction", "backlog", "overdue", "unassigned",
 ]  # fmt: skip
-RATE_KPIS = {"resolution_rate", "on_time_rate", "satisfaction"}
+RATE_KPIS = frozenset(k for k in KPI_KEYS if k in metrics.RATE_METRICS)
 
 
 @dataclass(frozen=True)
@@ -185,22 +185,45 @@ def filter_options(store: Store, scope: Scope) -> FilterOptions:
     )
 
 
+@dataclass(frozen=True)
+class Area:
+    """Which part of the street a selection covers, from the filters and the user's scope."""
+
+    street: str
+    grids: tuple[str, ...]  # grid names, when the selection is some grids
+    communities: tuple[str, ...]  # else community names, when it is some communities
+    own_grids: bool  # the grids are a grid head's own (no grid filter chosen)
+    department: str | None  # a liaison sees one department's cases
+
+
+def area(store: Store, scope: Scope, f: Filters) -> Area:
+    """The one place that names what a selection covers (pages' scope line, reports' titles and file names)."""
+    opts = filter_options(store, scope)
+    names = {code: name for code, name, _ in opts.grids}
+    grids = f.grids or (scope.grids if scope.role == GRID_HEAD else ())
+    communities = () if grids else (f.communities or (scope.communities if scope.role == SECRETARY else ()))
+    return Area(
+        street=opts.street_name,
+        grids=tuple(names.get(g, g) for g in grids),
+        communities=tuple(communities),
+        own_grids=bool(grids) and not f.grids,
+        department=scope.department if scope.role == LIAISON else None,
+    )
+
+
 def area_name(store: Store, scope: Scope, f: Filters) -> str:
     """What a report covers, for its title and file name: 凤鸣街道, 凤鸣街道 凤鸣社区, 凤鸣街道 第1网格、第2网格…
 
     Built from the filters and the user's scope, so a grid head's report never says "the street".
     """
-    opts = filter_options(store, scope)
-    names = {code: name for code, name, _ in opts.grids}
-    grids = f.grids or (scope.grids if scope.role == GRID_HEAD else ())
-    communities = f.communities or (scope.communities if scope.role == SECRETARY else ())
-    parts = [opts.street_name or t("whole_street")]
-    if grids:
-        parts.append(_few([names.get(g, g) for g in grids], "个网格"))
-    elif communities:
-        parts.append(_few(list(communities), "个社区"))
-    if scope.role == LIAISON and scope.department:
-        parts.append(scope.department)
+    covered = area(store, scope, f)
+    parts = [covered.street or t("whole_street")]
+    if covered.grids:
+        parts.append(_few(list(covered.grids), t("unit_grids")))
+    elif covered.communities:
+        parts.append(_few(list(covered.communities), t("unit_communities")))
+    if covered.department:
+        parts.append(covered.department)
     return " ".join(parts)
 
 
@@ -221,12 +244,14 @@ def level_totals(store: Store, scope: Scope, f: Filters, as_of: datetime) -> dic
 
 
 def _few(names: list[str], unit: str, most: int = 3) -> str:
-    return "、".join(names) if len(names) <= most else f"{names[0]}等{len(names)}{unit}"
+    if len(names) <= most:
+        return t("list_separator").join(names)
+    return t("few_more", first=names[0], n=len(names), unit=unit)
 
 
 def labelled_cases(cases: pd.DataFrame) -> pd.DataFrame:
     """A case list with Chinese column names and labels, ready to show."""
-    yes = {True: "是", False: ""}
+    yes = {True: t("yes"), False: ""}
 
     def blank(v: object) -> object:
         return "" if v is None or (not isinstance(v, str) and pd.isna(v)) else v
@@ -303,27 +328,6 @@ def open_cases(store: Store, scope: Scope, f: Filters, as_of: datetime, mask: bo
     return store.open_cases(scope, f, as_of, mask=mask)
 
 
-# ---- administration (the admin page checks the role before calling these) ----
-
-
-def users_table(store: Store) -> pd.DataFrame:
-    users = store.users()
-    users["role"] = users["role"].map(lambda r: label(f"role_{r}", r))
-    cols = {"username": t("username"), "display_name": "姓名", "role": "角色", "communities": t("community"),
-            "grids": t("grid"), "department": t("department"), "disabled": "已停用", "demo": "演示账号",
-            "failed_count": "连续失败次数", "locked_until": "锁定至"}  # fmt: skip
-    users["department"] = users["department"].fillna("")
-    users["locked_until"] = users["locked_until"].astype(object).where(users["locked_until"].notna(), "")
-    return users[list(cols)].rename(columns=cols)
-
-
-def audit_table(store: Store) -> pd.DataFrame:
-    cols = {"ts": "时间", "username": t("username"), "action": "操作", "scope": "范围", "detail": "说明"}
-    log = store.audit_log()
-    log["action"] = log["action"].map(lambda a: label(f"action_{a}", a))
-    return log[list(cols)].rename(columns=cols)
-
-
 MEETING_CASE_COLUMNS = ["case_id", "reported_at", "grid_name", "category", "description", "deadline_at"]
 
 
@@ -340,43 +344,6 @@ def category_by_month(store: Store, scope: Scope, f: Filters) -> pd.DataFrame:
         return pd.DataFrame({t("category"): []})
     table = rows.pivot_table(index="category", columns="month", values="cases", aggfunc="sum", fill_value=0)
     table.columns = [f"{m:%Y-%m}" for m in table.columns]
-    table["合计"] = table.sum(axis=1)
-    table = table.sort_values("合计", ascending=False)
+    table[t("total")] = table.sum(axis=1)
+    table = table.sort_values(t("total"), ascending=False)
     return table.reset_index().rename(columns={"category": t("category")})
-
-
-# ---- data import (the admin page; the CLI calls gridpulse.ingest directly) ----
-
-IMPORT_CRS = ("auto", "wgs84", "cgcs2000", "gcj02", "bd09")
-
-
-def mapping_json(kind: str, columns: dict[str, str], crs: str | None) -> bytes:
-    """The columns an import used, as a mapping file to reuse with next month's export."""
-    import json
-    from dataclasses import asdict
-
-    from gridpulse.ingest.mapping import MappingSpec
-
-    crs = None if crs in (None, "", "auto") else crs
-    return json.dumps(asdict(MappingSpec(kind=kind, columns=columns, crs=crs)), ensure_ascii=False, indent=2).encode()
-
-
-IMPORT_HISTORY_COLUMNS = {"import_id": "编号", "ts": "时间", "username": t("username"), "kind": "类型",
-                          "file_name": "文件", "rows_read": "读取", "inserted": "新增", "updated": "更新",
-                          "unchanged": "未变", "rejected": "拒收"}  # fmt: skip
-
-
-def imports_table(store: Store) -> pd.DataFrame:
-    rows = store.imports()
-    rows["kind"] = rows["kind"].map(lambda k: label(f"imp_kind_{k}", k))
-    return rows[list(IMPORT_HISTORY_COLUMNS)].rename(columns=IMPORT_HISTORY_COLUMNS)
-
-
-def import_rejects_table(store: Store, import_id: int) -> pd.DataFrame:
-    cols = {"row_number": "行号", "reasons": "原因", "raw": "原始内容", "file_name": "文件"}
-    return store.import_rejects(import_id)[list(cols)].rename(columns=cols)
-
-
-def import_rejects_csv(store: Store, import_id: int) -> bytes:
-    """Every rejected row of one import with its reasons, formula-safe for Excel."""
-    return exports.to_csv(import_rejects_table(store, import_id))

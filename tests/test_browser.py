@@ -143,4 +143,3 @@ def test_meeting_mode_on_a_projector(browser_page) -> None:  # last: the meeting
     page.screenshot(path=str(ARTIFACTS / "meeting-1920x1080.png"))
     assert "13912345678" not in page.inner_text("body")
     assert outside == []
-

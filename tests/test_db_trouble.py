@@ -37,7 +37,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from gridpulse import auth, config, dbopen, sessions
+from gridpulse import auth, config, dbfiles, dbopen, sessions
 from gridpulse.__main__ import main
 from gridpulse.benchmarks import imports as bench_import
 from gridpulse.ingest import entry, run
@@ -660,7 +660,7 @@ def test_full_disk(full_disk: tuple[Path, str], tmp_path: Path, monkeypatch: pyt
                             crs=None)  # fmt: skip
     assert digest(path) == before
     assert not list(path.parent.glob("street.duckdb.import-*"))
-    assert not any(dbopen.upload_dir(path).glob("*"))
+    assert not any(dbfiles.upload_dir(path).glob("*"))
     forget_stores()
     monkeypatch.setattr(config, "DEFAULT_DB_PATH", path.with_name("gridpulse.duckdb"))  # first start, here
     monkeypatch.delenv("GRIDPULSE_DB")
@@ -786,13 +786,13 @@ def test_page_import_killed_midway(big_import: tuple[Path, Path], tmp_path: Path
     proc = subprocess.Popen([sys.executable, "-c", textwrap.dedent(code)], cwd=ROOT, text=True,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
     _kill_when(proc, lambda: bool(list(tmp_path.glob("street.duckdb.import-*.tmp"))))
-    uploads = dbopen.upload_dir(path)
+    uploads = dbfiles.upload_dir(path)
     left = list(uploads.iterdir())
     assert len(left) == 1, "the upload copy stayed behind"
     assert left[0].stat().st_size == csv.stat().st_size
     assert uploads.stat().st_mode & 0o777 == 0o700
     assert left[0].stat().st_mode & 0o777 == 0o600
-    old = time.time() - 2 * dbopen.UPLOAD_MIN_AGE_S
+    old = time.time() - 2 * dbfiles.UPLOAD_MIN_AGE_S
     os.utime(left[0], (old, old))  # the next start comes later
     _consistent_after_kill(path)
     assert not list(uploads.iterdir()), "the next open removed the upload copy"
@@ -817,12 +817,12 @@ def test_leftovers_removed_only_when_no_one_uses_them(tmp_path: Path) -> None:
                                "sys.stdin.read()"],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
     )  # fmt: skip
-    uploads = dbopen.upload_dir(path)
+    uploads = dbfiles.upload_dir(path)
     uploads.mkdir(mode=0o700)
     old_upload, new_upload = uploads / "upload-old.csv", uploads / "upload-new.csv"
     old_upload.write_bytes(b"residents' data")
     new_upload.write_bytes(b"being written now")
-    old = time.time() - 2 * dbopen.UPLOAD_MIN_AGE_S
+    old = time.time() - 2 * dbfiles.UPLOAD_MIN_AGE_S
     os.utime(old_upload, (old, old))
     try:
         assert holder.stdout is not None
@@ -862,12 +862,12 @@ def test_upload_copies_live_in_one_private_folder_and_go(tmp_path: Path) -> None
             summary = entry.import_upload(store, admin, "cases", "12345.csv", csv.read_bytes(), crs=None)
         assert summary.record["rows_read"] > 0
         assert seen
-        assert seen[0].parent == dbopen.upload_dir(path)
-        assert dbopen.upload_dir(path).stat().st_mode & 0o777 == 0o700
-        assert not list(dbopen.upload_dir(path).iterdir()), "removed after the import"
+        assert seen[0].parent == dbfiles.upload_dir(path)
+        assert dbfiles.upload_dir(path).stat().st_mode & 0o777 == 0o700
+        assert not list(dbfiles.upload_dir(path).iterdir()), "removed after the import"
         with pytest.raises(ImportFileError):
             entry.import_upload(store, admin, "cases", "bad.csv", b"\x00\x01\x02 not a table", crs=None)
-        assert not list(dbopen.upload_dir(path).iterdir()), "removed after a failed import too"
+        assert not list(dbfiles.upload_dir(path).iterdir()), "removed after a failed import too"
     finally:
         store.close()
 

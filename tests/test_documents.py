@@ -144,7 +144,13 @@ def test_pdf_has_the_map_and_charts(pdf: bytes, tmp_path: Path) -> None:
     images = [img for page in reader.pages for img in page.images]
     assert len(images) >= 4  # map, trend, categories, three-level shares
     text = pdftotext(pdf, tmp_path)
-    headings = ["网格分布：办结率", "月度趋势与主要诉求类别", "三级联动：各级解决占比", "四级服务矩阵", "网格办结率排名"]  # noqa: E501
+    headings = [
+        "网格分布：办结率",
+        "月度趋势与主要诉求类别",
+        "三级联动：各级解决占比",
+        "四级服务矩阵",
+        "网格办结率排名",
+    ]
     for heading in headings:
         assert heading in text
 

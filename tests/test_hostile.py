@@ -27,7 +27,7 @@ from openpyxl import load_workbook
 from pptx import Presentation
 from streamlit.testing.v1 import AppTest
 
-from gridpulse import exports, maps, reports, views
+from gridpulse import admin_views, exports, maps, reports, views
 from gridpulse.ingest import run
 from gridpulse.reports import figures, to_xlsx
 from gridpulse.safe_text import WORD_JOINER, file_part, html_text, md_text, plot_text
@@ -411,7 +411,7 @@ def test_import_rejects_export_is_formula_safe(hostile_db: Path, tmp_path: Path)
         summary = run.import_file(store, "cases", source, file_name='=HYPERLINK("http://evil.example","x").csv')
         import_id = summary.record["import_id"]
         assert summary.record["rejected"] == 1
-        rows = _csv_rows(views.import_rejects_csv(store, import_id))
+        rows = _csv_rows(admin_views.import_rejects_csv(store, import_id))
     finally:
         store.close()
     cells = [c for row in rows for c in row]

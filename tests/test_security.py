@@ -30,8 +30,15 @@ PAGES = {
     "sec": ["page_overview", "page_heatmap", "page_service_matrix", "page_resolution", "page_meeting"],
     "head": ["page_overview", "page_heatmap", "page_service_matrix", "page_resolution", "page_meeting"],
     "liaison": ["page_overview", "page_heatmap", "page_resolution", "page_meeting"],
-    "admin": ["page_overview", "page_heatmap", "page_service_matrix", "page_resolution", "page_meeting", "page_admin",
-              "page_import"],
+    "admin": [
+        "page_overview",
+        "page_heatmap",
+        "page_service_matrix",
+        "page_resolution",
+        "page_meeting",
+        "page_admin",
+        "page_import",
+    ],
 }
 # What each role may see of the fixture: grids by number, cases by id.
 VISIBLE = {

@@ -45,6 +45,7 @@ def _refused(store: Store, path: Path, match: str, kind: str = "cases") -> str:
     """Import ``path``, expect a refusal naming ``match``, and check nothing changed; the message."""
     before = {name: table(store, name) for name in ("cases", "resources", "grids")}
     imports_before = len(store.imports())
+
     def start() -> object:
         return grids.import_grids(store, path) if kind == "grids" else imported(store, path, kind=kind)
 
@@ -170,7 +171,7 @@ def test_a_csv_over_the_row_cap_is_refused_before_any_row_is_read(
     monkeypatch.setattr(limits, "MAX_ROWS", 5)
     lines = [HEADER] + [f"A{i},2026-03-01,环境卫生,x,,,{C5}," for i in range(6)]
     path = csv_file(tmp_path, lines, "gbk")
-    monkeypatch.setattr(sources, "_csv_chunks", _never)
+    monkeypatch.setattr(sources, "_csv_rows", _never)
     message = _refused(street, path, "超过 5 行")
     assert "拆分" in message
 

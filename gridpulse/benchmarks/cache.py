@@ -28,6 +28,7 @@ from typing import Any
 from gridpulse import clock, config, demo, views
 from gridpulse.filters import Filters, default_period
 from gridpulse.scope import GRID_HEAD, SECRETARY, Scope
+from gridpulse.strings import t
 
 # The views a page run asks for, with whether they take the moment (as_of).
 PAGE_VIEWS: dict[str, list[tuple[str, bool]]] = {
@@ -81,9 +82,11 @@ def _scopes(store: Any) -> list[Scope]:
     grids = store.grids(Scope.street())
     communities = sorted(grids["community"].unique())
     codes = sorted(grids["grid_code"])
-    return [Scope.street()] + [Scope(SECRETARY, communities=(c,)) for c in communities[:3]] + [
-        Scope(GRID_HEAD, grids=(codes[i], codes[i + 1])) for i in range(0, min(len(codes) - 1, 12), 2)
-    ]
+    return (
+        [Scope.street()]
+        + [Scope(SECRETARY, communities=(c,)) for c in communities[:3]]
+        + [Scope(GRID_HEAD, grids=(codes[i], codes[i + 1])) for i in range(0, min(len(codes) - 1, 12), 2)]
+    )
 
 
 def replay(path: Path, users: int, minutes: int, every: int, per_second: bool) -> dict[str, Any]:
@@ -110,9 +113,9 @@ def replay(path: Path, users: int, minutes: int, every: int, per_second: bool) -
                 # A click reruns the page (a map click, a table sort); every fourth one opens another page.
                 for name, takes_moment in PAGE_VIEWS[pages[(user + step // 4) % len(pages)]]:
                     args: tuple[Any, ...] = (f, as_of) if takes_moment else (f,)
-                    t = time.perf_counter()
+                    began = time.perf_counter()
                     cache._call(cache.data_key(), getattr(views, name), scope, args, ())
-                    spent += time.perf_counter() - t
+                    spent += time.perf_counter() - began
                     calls += 1
                 advance(every / users)
     misses = sum(computed.values())
@@ -123,7 +126,7 @@ def main(cases: int, users: int, minutes: int, every: int) -> str:
     os.environ.setdefault("STREAMLIT_LOG_LEVEL", "error")
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "live.duckdb"
-        print(f"… 生成 {cases:,} 件的街道（无固定统计时点）", file=sys.stderr, flush=True)
+        print(t("bench_cache_generating", cases=cases), file=sys.stderr, flush=True)
         demo.generate(path, cases, config.DEMO_SEED)
         os.environ["GRIDPULSE_DB"] = str(path)
         from gridpulse.ui import cache
@@ -133,13 +136,12 @@ def main(cases: int, users: int, minutes: int, every: int) -> str:
         baseline = replay(path, users, minutes, every, per_second=True)
         cache.store().close()
     lines = [
-        f"{users} 人、每人每 {every} 秒点击一次（每 4 次换一个页面）、共 {minutes} 分钟（模拟时钟），"
-        f"中途导入一次；{cases:,} 件",
-        "键 | 视图调用 | 实际计算 | 缓存命中率 | 计算耗时",
+        t("bench_cache_setup", users=users, every=every, minutes=minutes, cases=cases),
+        t("bench_cache_header"),
         "--- | --- | --- | --- | ---",
     ]
-    for label, r in (("按分钟 + 数据版本（现行）", today), ("按秒（基线）", baseline)):
+    for label, r in ((t("bench_cache_current"), today), (t("bench_cache_baseline"), baseline)):
         lines.append(f"{label} | {r['calls']} | {r['misses']} | {r['hit_rate']:.1%} | {r['seconds']:.1f}s")
     ratio = baseline["seconds"] / today["seconds"] if today["seconds"] else float("inf")
-    lines.append(f"\n现行键的计算耗时为基线的 1/{ratio:.1f}")
+    lines.append("\n" + t("bench_cache_ratio", ratio=ratio))
     return "\n".join(lines)

@@ -23,6 +23,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from gridpulse.strings import t
+
 SIZES = (100_000, 1_000_000)
 CATEGORIES = ("环境卫生", "设施维修", "排水积水", "物业服务", "停车管理", "噪声扰民")
 WRITE_CHUNK = 100_000
@@ -117,7 +119,7 @@ def _child(mode: str, db_path: Path, csv_path: Path) -> dict[str, Any]:
         capture_output=True, text=True,
     )  # fmt: skip
     if out.returncode != 0:
-        raise RuntimeError(f"{mode} 基准进程失败：\n{out.stderr[-3000:]}")
+        raise RuntimeError(t("bench_child_failed", mode=mode, stderr=out.stderr[-3000:]))
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -133,16 +135,13 @@ def run(sizes: tuple[int, ...] = SIZES) -> list[dict[str, Any]]:
             ours = _child("ours", template, csv_path)
             naive = _child("naive", template, csv_path)
             results.append({"n": n, "mb": csv_path.stat().st_size / 1e6, "ours": ours, "naive": naive})
-            print(f"  {n:,} 行完成", file=sys.stderr, flush=True)
+            print("  " + t("bench_import_done", n=n), file=sys.stderr, flush=True)
     return results
 
 
 def table(results: list[dict[str, Any]]) -> str:
     base = results[0]
-    lines = [
-        "行数        文件MB  导入秒  行/秒      峰值内存MB  落网格比例  拒收   | 朴素: 秒  内存MB | "
-        "内存比(本/朴素)  速度比(对最小规模)",
-    ]
+    lines = [t("bench_import_header")]
     for r in results:
         o, b = r["ours"], r["naive"]
         rate = o["rows"] / o["seconds"]

@@ -34,6 +34,7 @@ from gridpulse import config, demo, maps, views
 from gridpulse.filters import Filters, default_period
 from gridpulse.scope import Scope
 from gridpulse.store import Store
+from gridpulse.strings import t
 
 SIZES = (20_000, 200_000, 1_000_000)
 QUICK_SIZES = (20_000, 100_000)
@@ -111,9 +112,9 @@ def naive_work(store: Store, f: Filters) -> dict[str, Callable[[], Any]]:
 def _median_time(fn: Callable[[], Any], repeats: int) -> tuple[float, Any]:
     times, result = [], None
     for _ in range(repeats):
-        t = time.perf_counter()
+        began = time.perf_counter()
         result = fn()
-        times.append(time.perf_counter() - t)
+        times.append(time.perf_counter() - began)
     return statistics.median(times), result
 
 
@@ -123,9 +124,9 @@ def _peak_rss_mb() -> float:
 
 def generate_one(n: int, workdir: Path, seed: int = config.DEMO_SEED) -> dict[str, Any]:
     """Generate one street (in its own process, so its memory peak is its own)."""
-    t = time.perf_counter()
+    began = time.perf_counter()
     demo.generate(workdir / f"bench_{n}.duckdb", n, seed)
-    return {"generate_s": time.perf_counter() - t, "rss_generate_mb": _peak_rss_mb()}
+    return {"generate_s": time.perf_counter() - began, "rss_generate_mb": _peak_rss_mb()}
 
 
 def _child(*args: str) -> dict[str, Any]:
@@ -144,9 +145,9 @@ def measure_one(n: int, workdir: Path) -> dict[str, Any]:
     f = _period(store)
     work = page_work(store, f)
     for page, fn in work.items():
-        t = time.perf_counter()
+        began = time.perf_counter()
         result = fn()
-        out[f"{page}_cold_s"] = time.perf_counter() - t
+        out[f"{page}_cold_s"] = time.perf_counter() - began
         out[f"{page}_warm_s"], result = _median_time(fn, REPEATS)
         if isinstance(result, str):
             out[f"{page}_map_bytes"] = len(result.encode())
@@ -154,9 +155,9 @@ def measure_one(n: int, workdir: Path) -> dict[str, Any]:
     pts = store.query("SELECT lon, lat FROM cases")
     lon, lat = pts["lon"].to_numpy(), pts["lat"].to_numpy()
     grids = shapes.grids_frame(store.grid_shapes(STREET))
-    t = time.perf_counter()
+    began = time.perf_counter()
     index = join.GridIndex(grids)
-    out["index_build_s"] = time.perf_counter() - t
+    out["index_build_s"] = time.perf_counter() - began
     fast_s, fast = _median_time(lambda: index.assign(lon, lat), 3)
     sample = min(n, 1_000_000)  # GeoPandas at 5M would take minutes: its rate is measured on 1M
     gpd_s, ref = _median_time(lambda: join.assign_grids(lon[:sample], lat[:sample], grids), 1)
@@ -174,24 +175,24 @@ def measure_one(n: int, workdir: Path) -> dict[str, Any]:
 
 
 ROWS = [
-    # (label, key, unit, naive key): the table's rows
-    ("生成演示街道", "generate_s", "s", None),
-    ("落格吞吐(栅格索引)", "join_pts_per_s", "pts/s", "join_gpd_pts_per_s"),
-    ("落格吞吐(GeoPandas)", "join_gpd_pts_per_s", "pts/s", None),
-    ("栅格索引构建", "index_build_s", "s", None),
-    ("总览 冷", "overview_cold_s", "s", "naive_overview_s"),
-    ("总览 热", "overview_warm_s", "s", "naive_overview_s"),
-    ("热力图 冷", "heatmap_cold_s", "s", "naive_heatmap_s"),
-    ("热力图 热", "heatmap_warm_s", "s", "naive_heatmap_s"),
-    ("服务矩阵 冷", "service_matrix_cold_s", "s", None),
-    ("服务矩阵 热", "service_matrix_warm_s", "s", None),
-    ("办结率 冷", "resolution_cold_s", "s", None),
-    ("办结率 热", "resolution_warm_s", "s", None),
-    ("热力图 HTML", "heatmap_map_bytes", "B", "naive_heatmap_map_bytes"),
-    ("服务矩阵 HTML", "service_matrix_map_bytes", "B", None),
-    ("办结率 HTML", "resolution_map_bytes", "B", None),
-    ("峰值内存(页面数据)", "rss_mb", "MB", None),
-    ("峰值内存(生成)", "rss_generate_mb", "MB", None),
+    # (label's text key, key, unit, naive key): the table's rows
+    ("bench_generate", "generate_s", "s", None),
+    ("bench_join_index", "join_pts_per_s", "pts/s", "join_gpd_pts_per_s"),
+    ("bench_join_gpd", "join_gpd_pts_per_s", "pts/s", None),
+    ("bench_index_build", "index_build_s", "s", None),
+    ("bench_overview_cold", "overview_cold_s", "s", "naive_overview_s"),
+    ("bench_overview_warm", "overview_warm_s", "s", "naive_overview_s"),
+    ("bench_heatmap_cold", "heatmap_cold_s", "s", "naive_heatmap_s"),
+    ("bench_heatmap_warm", "heatmap_warm_s", "s", "naive_heatmap_s"),
+    ("bench_matrix_cold", "service_matrix_cold_s", "s", None),
+    ("bench_matrix_warm", "service_matrix_warm_s", "s", None),
+    ("bench_resolution_cold", "resolution_cold_s", "s", None),
+    ("bench_resolution_warm", "resolution_warm_s", "s", None),
+    ("bench_heatmap_html", "heatmap_map_bytes", "B", "naive_heatmap_map_bytes"),
+    ("bench_matrix_html", "service_matrix_map_bytes", "B", None),
+    ("bench_resolution_html", "resolution_map_bytes", "B", None),
+    ("bench_rss_pages", "rss_mb", "MB", None),
+    ("bench_rss_generate", "rss_generate_mb", "MB", None),
 ]
 
 
@@ -208,10 +209,10 @@ def _fmt(value: float, unit: str) -> str:
 def table(results: list[dict[str, Any]]) -> str:
     """One row per figure, one column per size: value (×vs first size; ×vs naive)."""
     base = results[0]
-    head = ["指标"] + [f"{r['cases']:,}" for r in results]
+    head = [t("bench_metric")] + [f"{r['cases']:,}" for r in results]
     lines = [" | ".join(head), " | ".join("---" for _ in head)]
     for label, key, unit, naive in ROWS:
-        cells = [label]
+        cells = [t(label)]
         for r in results:
             v = r.get(key)
             if v is None:
@@ -223,7 +224,7 @@ def table(results: list[dict[str, Any]]) -> str:
             cells.append(cell + ")")
         lines.append(" | ".join(cells))
     ok = all(r["join_identical"] for r in results)
-    lines.append(f"\n栅格索引与 GeoPandas 结果一致：{'是' if ok else '否'}")
+    lines.append("\n" + t("bench_join_identical", answer=t("bench_yes" if ok else "bench_no")))
     return "\n".join(lines)
 
 
@@ -231,6 +232,6 @@ def run(sizes: tuple[int, ...]) -> list[dict[str, Any]]:
     results = []
     with tempfile.TemporaryDirectory() as tmp:
         for n in sizes:
-            print(f"… {n:,} 件", file=sys.stderr, flush=True)
+            print(t("bench_progress", n=n), file=sys.stderr, flush=True)
             results.append(_child("--one", str(n), "--workdir", tmp))
     return results

@@ -95,7 +95,7 @@ def size_text(n: int) -> str:
         return f"{n / MIB:,.0f} MB"
     if n >= KIB:
         return f"{n / KIB:,.0f} KB"
-    return f"{n} 字节"
+    return t("size_bytes", n=n)
 
 
 def _refuse(key: str, **kwargs: Any) -> Exception:

@@ -201,7 +201,7 @@ def parse(text: str, name: str) -> MappingSpec:
     for part in ("columns", "statuses", "categories"):
         value = data.get(part, {})
         if not isinstance(value, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
-            raise ImportFileError(t("imp_bad_mapping", name=name, error=f"{part} 应为 {{\"文字\": \"文字\"}}"))
+            raise ImportFileError(t("imp_bad_mapping", name=name, error=f'{part} 应为 {{"文字": "文字"}}'))
     for part in ("kind", "crs", "source"):
         if data.get(part) is not None and not isinstance(data[part], str):
             raise ImportFileError(t("imp_bad_mapping", name=name, error=f"{part} 应为文字"))

@@ -77,7 +77,8 @@ def _rejects(chunk: Chunk, problems: _Problems) -> pd.DataFrame:
     bad = problems.bad
     raw = preview_rows(chunk.frame[bad]) if bad.any() else []
     numbers = np.asarray(chunk.row_numbers)[bad].tolist()
-    rows = [(n, r, "；".join(p)) for n, r, p in zip(numbers, raw, [p for p in problems.reasons if p], strict=True)]
+    joined = [t("reason_separator").join(p) for p in problems.reasons if p]
+    rows = [(n, r, p) for n, r, p in zip(numbers, raw, joined, strict=True)]
     rows += [(n, r, reason) for n, r, reason in chunk.unreadable]
     return pd.DataFrame(rows, columns=REJECT_COLUMNS)
 
@@ -128,8 +129,10 @@ EXACT_FLOAT_DIGITS = 1e15  # a float cell cannot hold a longer number exactly
 def identifiers(raw: pd.Series, problems: _Problems, missing_reason: str) -> pd.Series:
     mangled = values.per_unique(
         raw,
-        lambda v: (isinstance(v, float) and abs(v) >= EXACT_FLOAT_DIGITS)
-        or (isinstance(v, str) and bool(SCIENTIFIC.match(v.strip()))),
+        lambda v: (
+            (isinstance(v, float) and abs(v) >= EXACT_FLOAT_DIGITS)
+            or (isinstance(v, str) and bool(SCIENTIFIC.match(v.strip())))
+        ),
     ).astype(bool)
     problems.add(mangled, t("rej_id_scientific"))
     ids = values.text(raw)
@@ -233,7 +236,7 @@ def resources(chunk: Chunk, columns: dict[str, str], spec: MappingSpec, placer: 
     kinds = values.text(col("kind"))
     lookup = {normal(k): v for k, v in RESOURCE_KINDS.items()}
     found = kinds.map(lambda v: lookup.get(normal(v)) if v is not None else None)
-    problems.add(found.isna(), lambda i: t("rej_unknown_kind", value=kinds.iloc[i] or "（空）"))
+    problems.add(found.isna(), lambda i: t("rej_unknown_kind", value=kinds.iloc[i] or t("imp_empty_value")))
     out["kind"] = found.map(lambda k: k[0] if k else None)
     level = found.map(lambda k: k[1] if k else None)
     if "level" in columns:

@@ -67,7 +67,7 @@ def audit_failure(store: Store, kind: str, file_name: str, username: str | None,
             error.gp_audited = True  # type: ignore[attr-defined]
     detail = f"{kind} {file_name}: {error}"[:2000]
     try:
-        store.audit(clock.now(), username, "import_failed", "全街道", detail)
+        store.audit(clock.now(), username, "import_failed", t("whole_street"), detail)
     except Exception as err:  # the reason the import failed is the one to report, not this
         dbopen.log.warning("audit of a failed import not saved: %s", err)
 
@@ -151,7 +151,7 @@ def import_file(
             if kind == "cases":
                 seen_categories.update(result.rows["category"].dropna().unique())
             for text in result.rejects["reasons"]:
-                reasons.update(QUOTED.sub("“…”", part) for part in text.split("；"))
+                reasons.update(QUOTED.sub("“…”", part) for part in text.split(t("reason_separator")))
             done += len(chunk.frame) + len(chunk.unreadable)
             if progress is not None:
                 progress(done)
@@ -166,7 +166,7 @@ def import_file(
         reasons[t("rej_duplicate_id", row="…")] += duplicates
     new = sorted(seen_categories - known_categories - {t("uncategorised")})
     if known_categories and new:  # a first import brings every category: nothing to flag then
-        shown = "、".join(new[:MAX_NEW_CATEGORIES]) + ("…" if len(new) > MAX_NEW_CATEGORIES else "")
+        shown = t("list_separator").join(new[:MAX_NEW_CATEGORIES]) + ("…" if len(new) > MAX_NEW_CATEGORIES else "")
         warnings[t("warn_new_categories", names=shown)] = len(new)
     record["warnings"] = {w: n for w, n in warnings.items() if n}
     return Summary(record, reasons.most_common(TOP_REASONS), record["warnings"], time.perf_counter() - started, columns)

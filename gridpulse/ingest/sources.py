@@ -13,7 +13,7 @@ from __future__ import annotations
 import codecs
 import csv
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -71,7 +71,7 @@ def open_table(path: Path, sheet: str | None = None, chunk_rows: int = CHUNK_ROW
     text_head = head.decode(encoding, errors="ignore").lstrip("\ufeff \r\n\t")
     if text_head.startswith(("[", "{")):
         limits.check_json_size(path, size)
-        return _open311(path, encoding)
+        return _open311(path, encoding, chunk_rows)
     return _csv(path, encoding, text_head, chunk_rows)
 
 
@@ -140,39 +140,53 @@ def _csv(path: Path, encoding: str, text_head: str, chunk_rows: int) -> Table:
     except ImportFileError:
         fh.close()
         raise
-    return Table(path, "csv", encoding, headers, _csv_chunks(fh, reader, headers, header_line, chunk_rows))
+    rows = _csv_rows(reader, header_line)
+    return Table(path, "csv", encoding, headers, _chunks(rows, headers, chunk_rows, close=fh.close))
 
 
-def _csv_chunks(fh: Any, reader: Any, headers: list[str], header_line: int, chunk_rows: int) -> Iterator[Chunk]:
+def _csv_rows(reader: Any, header_line: int) -> Iterator[RawRow]:
+    number = header_line
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as err:
+            first, number = number + 1, reader.line_num
+            yield first, None, t("rej_unparsable", first=first, last=number, error=err), ""
+            continue
+        number = reader.line_num
+        yield number, row, "", ""
+
+
+# One row as a source reads it: (row number in the file, values or None, why it cannot be read, its text).
+RawRow = tuple[int, list[Any] | None, str, str]
+
+
+def _chunks(rows: Iterable[RawRow], headers: list[str], chunk_rows: int, close: Callable[[], None]) -> Iterator[Chunk]:
+    """The one loop every format's rows go through: checked, padded to the headers, batched into chunks."""
     width = len(headers)
-    rows: list[list[str]] = []
+    batch: list[list[Any]] = []
     numbers: list[int] = []
     unreadable: list[tuple[int, str, str]] = []
-    number = header_line
     try:
-        while True:
-            try:
-                row = next(reader)
-            except StopIteration:
-                break
-            except csv.Error as err:
-                first, number = number + 1, reader.line_num
-                unreadable.append((first, "", t("rej_unparsable", first=first, last=number, error=err)))
+        for number, values, problem, text in rows:
+            reason, preview = problem, text
+            if values is not None:
+                reason = _row_problem([str(v) for v in values], width) or ""
+                preview = _preview(values) if reason else ""
+            if reason or values is None:
+                unreadable.append((number, preview, reason))
                 continue
-            number = reader.line_num
-            reason = _row_problem(row, width)
-            if reason:
-                unreadable.append((number, _preview(row), reason))
-                continue
-            rows.append(row[:width] + [""] * (width - len(row)))
+            batch.append(list(values[:width]) + [""] * (width - len(values)))
             numbers.append(number)
-            if len(rows) >= chunk_rows:
-                yield Chunk(pd.DataFrame(rows, columns=headers, dtype=object), numbers, unreadable)
-                rows, numbers, unreadable = [], [], []
-        if rows or unreadable:
-            yield Chunk(pd.DataFrame(rows, columns=headers, dtype=object), numbers, unreadable)
+            if len(batch) >= chunk_rows:
+                yield Chunk(pd.DataFrame(batch, columns=headers, dtype=object), numbers, unreadable)
+                batch, numbers, unreadable = [], [], []
+        if batch or unreadable:
+            yield Chunk(pd.DataFrame(batch, columns=headers, dtype=object), numbers, unreadable)
     finally:
-        fh.close()
+        close()
 
 
 def _row_problem(row: list[str], width: int) -> str | None:
@@ -246,40 +260,22 @@ def _xlsx(path: Path, sheet: str | None, chunk_rows: int) -> Table:
     except ImportFileError:
         wb.close()
         raise
-    return Table(path, "xlsx", None, headers, _xlsx_chunks(path, wb, rows, headers, header_line, chunk_rows))
+    raw = _xlsx_rows(path, rows, header_line)
+    return Table(path, "xlsx", None, headers, _chunks(raw, headers, chunk_rows, close=wb.close))
 
 
-def _xlsx_chunks(path: Path, wb: Any, rows: Iterator[tuple[Any, ...]], headers: list[str], header_line: int,
-                 chunk_rows: int) -> Iterator[Chunk]:  # fmt: skip
-    width = len(headers)
-    batch: list[list[Any]] = []
-    numbers: list[int] = []
-    unreadable: list[tuple[int, str, str]] = []
+def _xlsx_rows(path: Path, rows: Iterator[tuple[Any, ...]], header_line: int) -> Iterator[RawRow]:
     cells = 0
-    try:
-        for number, row in enumerate(rows, start=header_line + 1):
-            cells += len(row)  # a sheet without a dimension is counted as it streams: the import rolls back
-            limits.check_row(path, number - header_line, len(row), cells)
-            values = ["" if v is None else v for v in row]
-            reason = _row_problem([str(v) for v in values], width)
-            if reason:
-                unreadable.append((number, _preview(values), reason))
-                continue
-            batch.append(values[:width] + [""] * (width - len(values)))
-            numbers.append(number)
-            if len(batch) >= chunk_rows:
-                yield Chunk(pd.DataFrame(batch, columns=headers, dtype=object), numbers, unreadable)
-                batch, numbers, unreadable = [], [], []
-        if batch or unreadable:
-            yield Chunk(pd.DataFrame(batch, columns=headers, dtype=object), numbers, unreadable)
-    finally:
-        wb.close()
+    for number, row in enumerate(rows, start=header_line + 1):
+        cells += len(row)  # a sheet without a dimension is counted as it streams: the import rolls back
+        limits.check_row(path, number - header_line, len(row), cells)
+        yield number, ["" if v is None else v for v in row], "", ""
 
 
 # ---- Open311 GeoReport v2 ---------------------------------------------------------
 
 
-def _open311(path: Path, encoding: str) -> Table:
+def _open311(path: Path, encoding: str, chunk_rows: int = CHUNK_ROWS) -> Table:
     try:
         data = json.loads(path.read_text(encoding=encoding))
     except json.JSONDecodeError as err:
@@ -298,23 +294,16 @@ def _open311(path: Path, encoding: str) -> Table:
     if not headers:
         raise _fail("imp_no_records", name=path.name)
     limits.check_cells(path, len(data), len(headers))
-    return Table(path, "open311", encoding, headers, _json_chunks(data, headers))
+    rows = _json_rows(data, headers)
+    return Table(path, "open311", encoding, headers, _chunks(rows, headers, chunk_rows, close=lambda: None))
 
 
-def _json_chunks(data: list[Any], headers: list[str]) -> Iterator[Chunk]:
-    rows, numbers, unreadable = [], [], []
+def _json_rows(data: list[Any], headers: list[str]) -> Iterator[RawRow]:
     for number, item in enumerate(data, start=1):
         if not isinstance(item, dict):
-            unreadable.append((number, _preview([item]), t("rej_not_record")))
+            yield number, None, t("rej_not_record"), _preview([item])
             continue
-        values = [_json_value(item.get(h)) for h in headers]
-        reason = _row_problem([str(v) for v in values], len(headers))
-        if reason:
-            unreadable.append((number, _preview(values), reason))
-            continue
-        rows.append(values)
-        numbers.append(number)
-    yield Chunk(pd.DataFrame(rows, columns=headers, dtype=object), numbers, unreadable)
+        yield number, [_json_value(item.get(h)) for h in headers], "", ""
 
 
 def _json_value(value: Any) -> Any:
@@ -329,5 +318,3 @@ def preview_rows(frame: pd.DataFrame) -> list[str]:
     """Each row of ``frame`` as a JSON object (header: value), for the rejects table."""
     records = frame.to_dict(orient="records")
     return [json.dumps(r, ensure_ascii=False, default=str) for r in records]
-
-

@@ -15,6 +15,7 @@ from gridpulse.reports.document import DEFAULT_MAP_METRIC, FORMATS, MAP_METRICS,
 from gridpulse.reports.request import ReportRequest, file_name, parse_period
 from gridpulse.scope import Scope
 from gridpulse.store import Store
+from gridpulse.strings import t
 
 __all__ = [
     "DEFAULT_MAP_METRIC",
@@ -45,7 +46,7 @@ def render(store: Store, req: ReportRequest, fmt: str, map_metric: str = DEFAULT
         from gridpulse.reports import to_pptx
 
         return to_pptx.render(document(store, req, map_metric))
-    raise ValueError(f"不支持的报告格式 {fmt}，可选：{'、'.join(FORMATS)}。")
+    raise ValueError(t("report_bad_format", fmt=fmt, formats=t("list_separator").join(FORMATS)))
 
 
 def render_for(

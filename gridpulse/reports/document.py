@@ -74,6 +74,7 @@ _TEXT_COLUMNS = {"grid_name", "community"}
 
 def _text_table(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     """Columns written as text with Chinese headings, the way the dashboard writes them."""
+
     def cell(c: str, v: object) -> str:
         if c in _TEXT_COLUMNS:
             return "" if formats.missing(v) else str(v)
@@ -86,7 +87,7 @@ def document(store: Store, req: ReportRequest, map_metric: str = DEFAULT_MAP_MET
     """The report's content for the PDF and the slides, from the dashboard's views."""
     if map_metric not in MAP_METRICS:
         choices = "、".join(f"{m}（{t(m)}）" for m in MAP_METRICS)
-        raise ValueError(f"地图指标 {map_metric} 不可用，可选：{choices}。")
+        raise ValueError(t("doc_bad_map_metric", metric=map_metric, choices=choices))
     f, scope, as_of = req.filters, req.scope, req.as_of
     kpis = views.overview_kpis(store, scope, f, as_of)
     perf = views.grid_performance(store, scope, f, as_of)
@@ -104,14 +105,16 @@ def document(store: Store, req: ReportRequest, map_metric: str = DEFAULT_MAP_MET
         }
     )
     levels = level_table(perf, views.level_totals(store, scope, f, as_of))
-    level_text = pd.DataFrame({t("community"): levels["community"], "办结件数": levels["resolved"].map(formats.count)})
+    level_text = pd.DataFrame(
+        {t("community"): levels["community"], t("col_resolved_count"): levels["resolved"].map(formats.count)}
+    )
     for lv in (1, 2, 3):
         level_text[t(f"level{lv}_share")] = levels[f"level{lv}_share"].map(formats.rate)
     matrix = views.labelled_matrix(views.service_matrix_by_community(store, scope, f)).reset_index()
     doc = Document(
-        title=f"{req.area} 网格治理报告",
+        title=t("doc_title", area=req.area),
         area=req.area,
-        period=f"{f.start} 至 {f.end}（{f.days} 天）",
+        period=t("doc_period", start=f.start, end=f.end, days=f.days),
         selection=views.selection_note(f),
         as_of=f"{as_of:%Y-%m-%d %H:%M}",
         kpis=[(t(f"kpi_{k.key}"), *formats.kpi(k.key, k.value, k.delta, k.is_rate)) for k in kpis],

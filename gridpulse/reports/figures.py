@@ -150,7 +150,8 @@ def level_chart(levels: pd.DataFrame, size: tuple[float, float] = (6.0, 3.4)) ->
         for lv, colour in zip((1, 2, 3), maps.LEVEL_SHARE_COLOURS, strict=True):
             share = rows[f"level{lv}_share"].fillna(0.0)
             names = [plot_text(c) for c in rows["community"]]
-            bars = ax.barh(names, share, left=left, color=colour, label=t(f"level_{lv}") + "解决")
+            label = t("report_level_solved", level=t(f"level_{lv}"))
+            bars = ax.barh(names, share, left=left, color=colour, label=label)
             ax.bar_label(bars, labels=[formats.rate(v, 0) if v >= 0.06 else "" for v in share],
                          label_type="center", fontsize=7)  # fmt: skip
             left += share

@@ -14,6 +14,8 @@ from pathlib import Path
 from fontTools.ttLib import TTCollection
 from matplotlib import font_manager
 
+from gridpulse.strings import t
+
 # In order of preference: all contain the simplified Chinese glyphs (GB 2312 and more).
 CJK_FAMILIES = (
     "Noto Sans CJK SC",
@@ -56,10 +58,7 @@ def cjk_font() -> CjkFont:
         regular = min(faces, key=lambda e: abs(_weight(e.weight) - 400))
         bold = min(faces, key=lambda e: abs(_weight(e.weight) - 700))
         return CjkFont(family, _face(regular.fname, family), _face(bold.fname, family))
-    raise FontMissingError(
-        "未找到中文字体，无法生成 PDF/PPTX 报告。请在服务器上安装思源黑体（Debian/Ubuntu："
-        "apt-get install fonts-noto-cjk），删除字体缓存（rm -rf ~/.cache/matplotlib）并重启仪表盘后再生成。"
-    )
+    raise FontMissingError(t("report_no_cjk_font"))
 
 
 def _weight(value: int | str) -> int:

@@ -10,6 +10,7 @@ import pandas as pd
 from gridpulse.filters import Filters
 from gridpulse.safe_text import file_part
 from gridpulse.scope import Scope
+from gridpulse.strings import t
 
 
 @dataclass(frozen=True)
@@ -31,9 +32,9 @@ def parse_period(text: str) -> tuple[date, date]:
         else:
             end = date.fromisoformat(right)
     except ValueError as err:
-        raise ValueError(f"统计时段 {text} 无法识别：请写成 2026-01..2026-06 或 2026-01-15..2026-03-31。") from err
+        raise ValueError(t("report_bad_period", text=text)) from err
     if start > end:
-        raise ValueError(f"统计时段 {text} 的开始晚于结束。")
+        raise ValueError(t("report_period_reversed", text=text))
     return start, end
 
 
@@ -43,11 +44,11 @@ def file_name(area: str, start: date, end: date, ext: str, filtered: bool = Fals
     month_end = (pd.Timestamp(end) + pd.offsets.MonthEnd(0)).date()
     if start.day == 1 and end == month_end and start.year == end.year:
         span = (
-            f"{start.year}年{start.month}-{end.month}月"
+            t("report_span_months", year=start.year, first=start.month, last=end.month)
             if start.month != end.month
-            else f"{start.year}年{start.month}月"
+            else t("report_span_month", year=start.year, month=start.month)
         )
     else:
         span = f"{start:%Y%m%d}-{end:%Y%m%d}"
-    part = "_部分诉求" if filtered else ""
-    return f"{file_part(area).replace(' ', '_')}_{span}{part}_网格治理报告.{ext}"
+    part = t("report_file_partial") if filtered else ""
+    return t("report_file_name", area=file_part(area).replace(" ", "_"), span=span, part=part, ext=ext)

@@ -40,7 +40,7 @@ class _Pdf(FPDF):
         self.set_margins(MARGIN, MARGIN + 4, MARGIN)
         self.set_auto_page_break(True, margin=MARGIN + 2)
         self.set_title(doc.title)
-        self.set_author("GridPulse 网格治理驾驶舱")
+        self.set_author(t("report_author"))
         self.set_creator("GridPulse")
         self.set_creation_date(clock.now_aware())
         self.alias_nb_pages(None)
@@ -55,7 +55,8 @@ class _Pdf(FPDF):
         self.set_font(FONT, "", 8)
         self.set_text_color(*GREY)
         self.set_xy(MARGIN, 6)
-        self.cell(0, 5, _text(f"{self.doc.title}　{self.doc.period}　{self.doc.selection}"), align="L")
+        head = t("report_pdf_header", title=self.doc.title, period=self.doc.period, selection=self.doc.selection)
+        self.cell(0, 5, _text(head), align="L")
         self.set_text_color(0, 0, 0)
         self.set_xy(MARGIN, MARGIN + 4)
 
@@ -64,7 +65,8 @@ class _Pdf(FPDF):
         self.set_font(FONT, "", 8)
         self.set_text_color(*GREY)
         before, self.str_alias_nb_pages = self.str_alias_nb_pages, PAGE_COUNT_ALIAS
-        self.cell(0, 5, f"{t('report_masked')}　第 {self.page_no()} 页 / 共 {PAGE_COUNT_ALIAS} 页", align="C")
+        footer = t("report_pdf_footer", masked=t("report_masked"), page=self.page_no(), pages=PAGE_COUNT_ALIAS)
+        self.cell(0, 5, footer, align="C")
         self.str_alias_nb_pages = before
         self.set_text_color(0, 0, 0)
 

@@ -80,13 +80,18 @@ class _Deck:
         self.prs, self.doc = prs, doc
         self.blank = prs.slide_layouts[6]
         core = prs.core_properties
-        core.title, core.author, core.subject = doc.title, "GridPulse 网格治理驾驶舱", doc.period
+        core.title, core.author, core.subject = doc.title, t("report_author"), doc.period
 
     def slide(self, title: str) -> Slide:
         s = self.prs.slides.add_slide(self.blank)
         self.text(s, title, MARGIN, Inches(0.3), WIDTH - 2 * MARGIN, Inches(0.6), 26, RED, bold=True)
-        footer = (
-            f"{self.doc.title}　{self.doc.period}　{self.doc.selection}　{t('report_masked')}　{len(self.prs.slides)}"
+        footer = t(
+            "report_pptx_footer",
+            title=self.doc.title,
+            period=self.doc.period,
+            selection=self.doc.selection,
+            masked=t("report_masked"),
+            page=len(self.prs.slides),
         )
         self.text(s, footer, MARGIN, HEIGHT - Inches(0.4), WIDTH - 2 * MARGIN, Inches(0.3), 9, GREY, PP_ALIGN.RIGHT)
         return s

@@ -10,7 +10,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from gridpulse import exports, views
+from gridpulse import exports, metrics, views
 from gridpulse.reports.request import ReportRequest
 from gridpulse.store import Store
 from gridpulse.strings import t
@@ -27,9 +27,9 @@ def report_tables(store: Store, req: ReportRequest) -> dict[str, pd.DataFrame]:
     kpis = views.overview_kpis(store, scope, f, as_of)
     headline = pd.DataFrame(
         {
-            "指标": [t(f"kpi_{k.key}") for k in kpis],
-            "数值": [k.value for k in kpis],
-            "较上一等长时段": [k.delta for k in kpis],
+            t("col_indicator"): [t(f"kpi_{k.key}") for k in kpis],
+            t("col_value"): [k.value for k in kpis],
+            t("col_vs_previous"): [k.delta for k in kpis],
         }
     )
     perf = views.grid_performance(store, scope, f, as_of)
@@ -37,30 +37,28 @@ def report_tables(store: Store, req: ReportRequest) -> dict[str, pd.DataFrame]:
     matrix = views.labelled_matrix(views.service_matrix_by_community(store, scope, f)).reset_index()
     overdue = views.labelled_cases(views.overdue_for_meeting(store, scope, f, as_of, limit=10_000))
     levels = perf[["grid_name", "resolved", "level1_share", "level2_share", "level3_share"]].rename(
-        columns={c: t(c) if c != "resolved" else "办结件数" for c in ["grid_name", "level1_share", "level2_share",
-                                                                   "level3_share", "resolved"]}
+        columns={c: t(c) if c != "resolved" else t("col_resolved_count")
+                 for c in ["grid_name", "level1_share", "level2_share", "level3_share", "resolved"]}
     )  # fmt: skip
     by_month = views.category_by_month(store, scope, f)
-    return {"总体指标": headline, "网格办结率": ranking, "服务矩阵": matrix, "超期诉求": overdue,
-            "三级联动": levels, "类别×月份": by_month}  # fmt: skip
+    return {t("sheet_headline"): headline, t("sheet_ranking"): ranking, t("sheet_matrix"): matrix,
+            t("sheet_overdue"): overdue, t("sheet_levels"): levels, t("sheet_category_month"): by_month}  # fmt: skip
 
 
-RATE_COLUMNS = ("resolution_rate", "resolution_lower_bound", "on_time_rate", "self_resolved_share",
-                "satisfaction", "rework_rate", "level1_share", "level2_share", "level3_share")  # fmt: skip
-RATE_HEADERS = {t(c) for c in RATE_COLUMNS}
+RATE_HEADERS = {t(c) for c in metrics.RATE_METRICS}
 
 
 def excel(store: Store, req: ReportRequest) -> bytes:
     """The Excel workbook: one formatted sheet per table, frozen headers, formula-safe cells."""
     wb = Workbook()
     wb.remove(wb.active)
-    info = wb.create_sheet("说明")
-    info.append(["网格治理报告"])
-    info.append(["区域", _cell(req.area)])  # imported names: formula-safe too
-    info.append(["统计时段", f"{req.filters.start} 至 {req.filters.end}"])
-    info.append(["诉求范围", _cell(views.selection_note(req.filters))])
-    info.append(["数据截至", f"{req.as_of:%Y-%m-%d %H:%M}"])
-    info.append(["说明", "各指标口径同仪表盘；居民个人信息已脱敏。"])
+    info = wb.create_sheet(t("sheet_about"))
+    info.append([t("xlsx_title")])
+    info.append([t("xlsx_area"), _cell(req.area)])  # imported names: formula-safe too
+    info.append([t("xlsx_period"), t("xlsx_period_value", start=req.filters.start, end=req.filters.end)])
+    info.append([t("xlsx_selection"), _cell(views.selection_note(req.filters))])
+    info.append([t("xlsx_as_of"), f"{req.as_of:%Y-%m-%d %H:%M}"])
+    info.append([t("sheet_about"), t("xlsx_about")])
     info["A1"].font = Font(bold=True, size=14)
     info.column_dimensions["A"].width = 12
     info.column_dimensions["B"].width = 50
@@ -87,7 +85,7 @@ def _sheet(wb: Workbook, name: str, frame: pd.DataFrame) -> None:
         if header in RATE_HEADERS:
             for (c,) in ws.iter_rows(min_row=2, min_col=col, max_col=col):
                 c.number_format = PERCENT
-    if name == "总体指标":  # rates and counts share a column: format row by row
+    if name == t("sheet_headline"):  # rates and counts share a column: format row by row
         for r, key in enumerate(views.KPI_KEYS, start=2):
             fmt = PERCENT if key in views.RATE_KPIS else "#,##0"
             ws.cell(row=r, column=2).number_format = fmt

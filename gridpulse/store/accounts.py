@@ -158,9 +158,12 @@ class Accounts(Connection):
             if not self._auth_df("SELECT 1 FROM ended WHERE sid_hash = $s", {"s": sid_hash}).empty:
                 return None
             rows = self.query(sql, {"s": sid_hash})
-            if not rows.empty and not self._auth_df(
-                "SELECT 1 FROM ended_users WHERE username = $u", {"u": rows["username"].iloc[0]}
-            ).empty:
+            if (
+                not rows.empty
+                and not self._auth_df(
+                    "SELECT 1 FROM ended_users WHERE username = $u", {"u": rows["username"].iloc[0]}
+                ).empty
+            ):
                 return None
         if rows.empty:
             return None

@@ -16,6 +16,7 @@ from gridpulse.filters import Filters
 from gridpulse.scope import Scope
 from gridpulse.store import sql
 from gridpulse.store.connection import Connection
+from gridpulse.strings import t
 
 
 class Analytics(Connection):
@@ -59,6 +60,7 @@ class Analytics(Connection):
         if row.empty or pd.isna(row.at[0, "lo"]):
             return None
         return row.at[0, "lo"].to_pydatetime(), row.at[0, "hi"].to_pydatetime()
+
     # ---- case figures ---------------------------------------------------
 
     def case_components(self, scope: Scope, f: Filters, as_of: datetime, by: str | None = None) -> pd.DataFrame:
@@ -142,9 +144,9 @@ class Analytics(Connection):
     def category_counts(self, scope: Scope, f: Filters, limit: int = 10) -> pd.DataFrame:
         """The most frequent categories among cases reported in the period."""
         conds, params = sql.cases_where(scope, f, period="reported_at")
-        params |= {"limit": limit}
+        params |= {"limit": limit, "uncategorised": t("uncategorised")}
         text = f"""
-            SELECT coalesce(category, '未分类') AS category, count(*) AS cases
+            SELECT coalesce(category, $uncategorised) AS category, count(*) AS cases
             FROM cases c {sql.where(conds)}
             GROUP BY 1 ORDER BY cases DESC, category LIMIT $limit
         """
@@ -153,8 +155,9 @@ class Analytics(Connection):
     def category_month_counts(self, scope: Scope, f: Filters) -> pd.DataFrame:
         """Cases reported in the period by category and calendar month."""
         conds, params = sql.cases_where(scope, f, period="reported_at")
+        params |= {"uncategorised": t("uncategorised")}
         text = f"""
-            SELECT coalesce(category, '未分类') AS category, date_trunc('month', reported_at) AS month,
+            SELECT coalesce(category, $uncategorised) AS category, date_trunc('month', reported_at) AS month,
                    count(*) AS cases
             FROM cases c {sql.where(conds)}
             GROUP BY ALL ORDER BY month, category
@@ -179,7 +182,7 @@ class Analytics(Connection):
                    count(*) AS weight
             FROM cases c
             WHERE lat IS NOT NULL AND lon IS NOT NULL {sql.and_(conds)}
-            GROUP BY ALL ORDER BY weight DESC
+            GROUP BY ALL ORDER BY weight DESC, lat, lon
         """
         return self.query(text, params)
 
@@ -232,6 +235,7 @@ class Analytics(Connection):
             ORDER BY overdue DESC, c.reported_at, c.case_id LIMIT $limit
         """
         return sql.masked(self.query(text, params), scope, mask)
+
     # ---- resources -------------------------------------------------------
 
     def resources(self, scope: Scope, f: Filters | None = None) -> pd.DataFrame:

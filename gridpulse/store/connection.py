@@ -20,7 +20,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from gridpulse import clock
+from gridpulse import clock, dbfiles, dbopen
 from gridpulse.store import schema
 
 
@@ -30,8 +30,6 @@ class StoreError(Exception):
 
 def translated(err: duckdb.Error, path: Path) -> Exception:
     """The project's own error for a DuckDB error: a ``DatabaseError`` with a Chinese message where one fits."""
-    from gridpulse import dbopen
-
     return dbopen.translate(err, path) or StoreError(str(err))
 
 
@@ -54,8 +52,6 @@ class Connection:
         are not saved but logged, and kept in ``write_problem`` for the page to show; so are
         writes that fail on a full disk. The file is never changed before it has been read whole.
         """
-        from gridpulse import dbopen  # opening, and what to say when it fails, live there
-
         self.path = Path(path)
         self._lock = threading.Lock()
         self._import_lock = threading.Lock()
@@ -69,7 +65,7 @@ class Connection:
             if not self.read_only:
                 self._con.execute(schema.SCHEMA)  # databases made before a table existed get it now
                 self._migrate()
-                dbopen.remove_leftovers(self.path)  # of imports killed midway: they hold residents' data
+                dbfiles.remove_leftovers(self.path)  # of imports killed midway: they hold residents' data
         except duckdb.Error as err:
             self._con.close()
             raise (dbopen.translate(err, self.path) or dbopen.problem("io", self.path, str(err)[:300])) from err
@@ -88,8 +84,6 @@ class Connection:
     def _close_file(self) -> None:
         """Close the connection; again is harmless. A final checkpoint that fails (a full disk) is
         only logged: what was committed stays in the database's log and is read on the next open."""
-        from gridpulse import dbopen
-
         con = getattr(self, "_con", None)
         if con is None:
             return

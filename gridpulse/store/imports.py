@@ -198,8 +198,8 @@ class Imports(Connection):
         cur.execute(BUMP_DATA_VERSION)
         detail = f"{record['kind']} {record['file_name']} #{record['import_id']}"
         cur.execute(
-            "INSERT INTO audit VALUES ($ts, $u, 'import', '全街道', $d)",
-            {"ts": record["ts"], "u": record.get("username"), "d": detail},
+            "INSERT INTO audit VALUES ($ts, $u, 'import', $scope, $d)",
+            {"ts": record["ts"], "u": record.get("username"), "scope": t("whole_street"), "d": detail},
         )
 
     @staticmethod

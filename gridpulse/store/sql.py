@@ -44,9 +44,7 @@ def and_(conds: list[str]) -> str:
     return "".join(f" AND {c}" for c in conds)
 
 
-def cases_where(
-    scope: Scope, f: Filters | None, period: str | None = None
-) -> tuple[list[str], dict[str, Any]]:
+def cases_where(scope: Scope, f: Filters | None, period: str | None = None) -> tuple[list[str], dict[str, Any]]:
     """Conditions on cases (alias ``c``): the scope, the filters and, if ``period`` names a column, the period."""
     conds, params = scope_case_conditions(scope)
     if f is not None:

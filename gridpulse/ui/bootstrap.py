@@ -8,7 +8,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from gridpulse import auth, config, dbopen, demo, maps
+from gridpulse import auth, config, dbfiles, dbopen, demo, maps
 from gridpulse.store import Store
 from gridpulse.strings import t
 from gridpulse.ui import cache
@@ -79,6 +79,6 @@ def _warnings(store: Store, path: Path) -> None:
         return
     if store.write_problem is not None:
         st.warning(t("db_write_failed_banner", message=store.write_problem.message, hint=store.write_problem.hint))
-    free = dbopen.low_disk(path)
+    free = dbfiles.low_disk(path)
     if free is not None:
         st.warning(t("db_low_disk_banner", free=free))

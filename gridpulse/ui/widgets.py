@@ -9,29 +9,24 @@ from gridpulse import formats, reports, views
 from gridpulse.filters import Filters
 from gridpulse.reports import fonts
 from gridpulse.safe_text import md_join, md_text
-from gridpulse.scope import GRID_HEAD, LIAISON, SECRETARY
 from gridpulse.strings import t
 from gridpulse.ui import cache, session
 
 
 def scope_line(f: Filters) -> None:
     """Say which period, area and cases the figures on the page cover."""
-    opts = cache.view(views.filter_options)
-    names = {code: name for code, name, _ in opts.grids}
-    scope = session.current_scope()
+    covered = cache.view(views.area, f)
     # Names are imported data and this is Markdown: each is escaped (safe_text.md_text).
-    if f.grids:
-        area = md_join(names.get(g, g) for g in f.grids)
-    elif f.communities:
-        area = md_join(f.communities)
-    elif scope.role == GRID_HEAD:
-        area = t("scope_grids", grids=md_join(names.get(g, g) for g in scope.grids))
-    elif scope.role == SECRETARY:
-        area = md_join(scope.communities)
+    if covered.own_grids:
+        area = t("scope_grids", grids=md_join(covered.grids))
+    elif covered.grids:
+        area = md_join(covered.grids)
+    elif covered.communities:
+        area = md_join(covered.communities)
     else:
-        area = f"{md_text(opts.street_name)}{t('whole_street')}"
-    if scope.role == LIAISON:
-        area += "，" + t("scope_department", department=md_text(scope.department))
+        area = f"{md_text(covered.street)}{t('whole_street')}"
+    if covered.department is not None:
+        area += "，" + t("scope_department", department=md_text(covered.department))
     cases = t("cases_some") if (f.categories or f.sources) else t("cases_all")
     st.caption(t("scope_line", area=area, start=f.start, end=f.end, days=f.days, cases=cases))
 
@@ -60,7 +55,7 @@ def street_comparison(mine: dict[str, float | None], street: dict[str, float | N
         col.metric(
             f"{t(key)}：{t('mine')} / {t('street')}",
             f"{formats.rate(mine.get(key))} / {formats.rate(street[key])}",
-            None if diff is None else f"{diff * 100:+.1f} 个百分点",
+            None if diff is None else t("kpi_delta_points", points=diff * 100),
             border=True,
         )
 
@@ -105,9 +100,7 @@ def report_downloads(f: Filters) -> None:
     """Excel, PDF and PPTX reports of the filtered figures; each is built when its button is clicked."""
     area = cache.view(views.area_name, f)
     with st.expander(t("report_section")):
-        metric = st.selectbox(
-            t("report_map_metric"), reports.MAP_METRICS, format_func=t, key="report_map_metric"
-        )
+        metric = st.selectbox(t("report_map_metric"), reports.MAP_METRICS, format_func=t, key="report_map_metric")
         try:
             fonts.cjk_font()
             formats_ = list(reports.FORMATS)

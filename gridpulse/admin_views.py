@@ -1,0 +1,68 @@
+"""What the admin pages show: users, the audit log, import history and rejected rows.
+
+The pages check the role before calling these; the CLI calls ``gridpulse.ingest`` directly.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+
+import pandas as pd
+
+from gridpulse import exports
+from gridpulse.ingest.mapping import MappingSpec
+from gridpulse.store import Store
+from gridpulse.strings import label, t
+
+
+def users_table(store: Store) -> pd.DataFrame:
+    users = store.users()
+    users["role"] = users["role"].map(lambda r: label(f"role_{r}", r))
+    cols = {"username": t("username"), "display_name": t("col_display_name"), "role": t("col_role"),
+            "communities": t("community"), "grids": t("grid"), "department": t("department"),
+            "disabled": t("col_disabled"), "demo": t("col_demo"), "failed_count": t("col_failed_count"),
+            "locked_until": t("col_locked_until")}  # fmt: skip
+    users["department"] = users["department"].fillna("")
+    users["locked_until"] = users["locked_until"].astype(object).where(users["locked_until"].notna(), "")
+    return users[list(cols)].rename(columns=cols)
+
+
+def audit_table(store: Store) -> pd.DataFrame:
+    cols = {"ts": t("col_ts"), "username": t("username"), "action": t("col_action"), "scope": t("col_scope"),
+            "detail": t("col_detail")}  # fmt: skip
+    log = store.audit_log()
+    log["action"] = log["action"].map(lambda a: label(f"action_{a}", a))
+    return log[list(cols)].rename(columns=cols)
+
+
+IMPORT_CRS = ("auto", "wgs84", "cgcs2000", "gcj02", "bd09")
+
+
+def mapping_json(kind: str, columns: dict[str, str], crs: str | None) -> bytes:
+    """The columns an import used, as a mapping file to reuse with next month's export."""
+    crs = None if crs in (None, "", "auto") else crs
+    return json.dumps(asdict(MappingSpec(kind=kind, columns=columns, crs=crs)), ensure_ascii=False, indent=2).encode()
+
+
+IMPORT_HISTORY_COLUMNS = {"import_id": t("col_import_id"), "ts": t("col_ts"), "username": t("username"),
+                          "kind": t("col_kind"), "file_name": t("col_file"), "rows_read": t("col_rows_read"),
+                          "inserted": t("col_inserted"), "updated": t("col_updated"),
+                          "unchanged": t("col_unchanged"), "rejected": t("col_rejected")}  # fmt: skip
+
+
+def imports_table(store: Store) -> pd.DataFrame:
+    rows = store.imports()
+    rows["kind"] = rows["kind"].map(lambda k: label(f"imp_kind_{k}", k))
+    return rows[list(IMPORT_HISTORY_COLUMNS)].rename(columns=IMPORT_HISTORY_COLUMNS)
+
+
+def import_rejects_table(store: Store, import_id: int) -> pd.DataFrame:
+    cols = {"row_number": t("col_row_number"), "reasons": t("col_reasons"), "raw": t("col_raw"),
+            "file_name": t("col_file")}  # fmt: skip
+    return store.import_rejects(import_id)[list(cols)].rename(columns=cols)
+
+
+def import_rejects_csv(store: Store, import_id: int) -> bytes:
+    """Every rejected row of one import with its reasons, formula-safe for Excel."""
+    return exports.to_csv(import_rejects_table(store, import_id))
