@@ -58,33 +58,26 @@ def default_period(as_of: date, first: date) -> tuple[date, date]:
     return max(first, start), as_of
 
 
+def _conditions(choices: list[tuple[str, tuple[str, ...], str]]) -> tuple[list[str], dict[str, Any]]:
+    """One condition per chosen value list: (parameter name, chosen values, condition on ``$name``)."""
+    chosen = [(name, values, cond) for name, values, cond in choices if values]
+    return [cond for _, _, cond in chosen], {name: list(values) for name, values, _ in chosen}
+
+
 def case_conditions(f: Filters, alias: str = "c") -> tuple[list[str], dict[str, Any]]:
     """SQL conditions (bound parameters only) for everything but the period."""
-    conds: list[str] = []
-    params: dict[str, Any] = {}
-    if f.communities:
-        conds.append(f"{alias}.grid_code IN (SELECT grid_code FROM grids WHERE list_contains($communities, community))")
-        params["communities"] = list(f.communities)
-    if f.grids:
-        conds.append(f"list_contains($grids, {alias}.grid_code)")
-        params["grids"] = list(f.grids)
-    if f.categories:
-        conds.append(f"list_contains($categories, {alias}.category)")
-        params["categories"] = list(f.categories)
-    if f.sources:
-        conds.append(f"list_contains($sources, {alias}.source)")
-        params["sources"] = list(f.sources)
-    return conds, params
+    in_communities = "grid_code IN (SELECT grid_code FROM grids WHERE list_contains($communities, community))"
+    return _conditions([
+        ("communities", f.communities, f"{alias}.{in_communities}"),
+        ("grids", f.grids, f"list_contains($grids, {alias}.grid_code)"),
+        ("categories", f.categories, f"list_contains($categories, {alias}.category)"),
+        ("sources", f.sources, f"list_contains($sources, {alias}.source)"),
+    ])  # fmt: skip
 
 
 def grid_conditions(f: Filters, alias: str = "g") -> tuple[list[str], dict[str, Any]]:
     """SQL conditions selecting the grids a filter covers."""
-    conds: list[str] = []
-    params: dict[str, Any] = {}
-    if f.communities:
-        conds.append(f"list_contains($communities, {alias}.community)")
-        params["communities"] = list(f.communities)
-    if f.grids:
-        conds.append(f"list_contains($grids, {alias}.grid_code)")
-        params["grids"] = list(f.grids)
-    return conds, params
+    return _conditions([
+        ("communities", f.communities, f"list_contains($communities, {alias}.community)"),
+        ("grids", f.grids, f"list_contains($grids, {alias}.grid_code)"),
+    ])  # fmt: skip

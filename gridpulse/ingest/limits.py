@@ -121,14 +121,19 @@ def _check_ratio(path: Path, members: list[zipfile.ZipInfo]) -> None:
                               size=size_text(info.file_size), limit=MAX_ZIP_RATIO)  # fmt: skip
 
 
-def check_xlsx(path: Path) -> list[str]:
-    """Refuse a workbook whose parts unpack too large or pack suspiciously well; its member names."""
+def _checked_zip(path: Path, limit: int, key: str) -> list[zipfile.ZipInfo]:
+    """A zip's members, refused when they pack suspiciously well or unpack to more than ``limit`` bytes."""
     members = _zip_members(path)
     _check_ratio(path, members)
     total = sum(info.file_size for info in members)
-    if total > MAX_XLSX_UNPACKED_BYTES:
-        raise _refuse("lim_xlsx_unpacked", name=path.name, size=size_text(total),
-                      limit=size_text(MAX_XLSX_UNPACKED_BYTES))  # fmt: skip
+    if total > limit:
+        raise _refuse(key, name=path.name, size=size_text(total), limit=size_text(limit))
+    return members
+
+
+def check_xlsx(path: Path) -> list[str]:
+    """Refuse a workbook whose parts unpack too large or pack suspiciously well; its member names."""
+    members = _checked_zip(path, MAX_XLSX_UNPACKED_BYTES, "lim_xlsx_unpacked")
     shared = sum(info.file_size for info in members if info.filename.lower().endswith("sharedstrings.xml"))
     if shared > MAX_XLSX_SHARED_STRINGS_BYTES:
         raise _refuse("lim_shared_strings", name=path.name, size=size_text(shared),
@@ -213,12 +218,7 @@ def check_shapefile_zip(path: Path) -> list[str]:
     The vertices are bounded from the sizes the zip declares: a polygon record is 52 bytes of
     header and 16 or more bytes a vertex, and the .shx has 8 bytes per record.
     """
-    members = _zip_members(path)
-    _check_ratio(path, members)
-    total = sum(info.file_size for info in members)
-    if total > MAX_GRID_FILE_BYTES:
-        raise _refuse("lim_grid_unpacked", name=path.name, size=size_text(total),
-                      limit=size_text(MAX_GRID_FILE_BYTES))  # fmt: skip
+    members = _checked_zip(path, MAX_GRID_FILE_BYTES, "lim_grid_unpacked")
     sizes = {info.filename.lower(): info.file_size for info in members}
     for name, size in sizes.items():
         if name.endswith(".shp"):
