@@ -976,3 +976,24 @@ def test_translate(error: BaseException, kind: str, text: str) -> None:
     assert text in found.message
     assert found.hint
     assert dbopen.translate(ValueError("not ours"), Path("/d/s.duckdb")) is None
+
+
+def test_log_in_on_a_read_only_database_from_before_sessions_existed(tmp_path: Path) -> None:
+    from gridpulse import auth, sessions
+
+    path = fixtures.build(tmp_path / "old.duckdb")
+    con = duckdb.connect(str(path))
+    for table in ("sessions", "login_tickets", "login_failures"):
+        con.execute(f"DROP TABLE {table}")
+    con.execute("DELETE FROM meta WHERE key = 'session_secret'")
+    con.close()
+    before = digest(path)
+    store = Store(path, write=False)
+    stranger = sessions.resolve(store, sessions._signer(store).sign("made-up-id").decode())
+    assert stranger.user is None
+    assert stranger.reason == "ended"
+    user = auth.authenticate(store, "sec", fixtures.PASSWORD, client="10.0.0.1")
+    cookie = sessions.redeem_ticket(store, sessions.issue_ticket(store, user.username))
+    assert sessions.resolve(store, cookie).user == user
+    store.close()
+    assert digest(path) == before

@@ -18,7 +18,7 @@ import pandas as pd
 
 from gridpulse import clock
 from gridpulse.store import schema
-from gridpulse.store.connection import Connection
+from gridpulse.store.connection import Connection, StoreError
 
 
 class Accounts(Connection):
@@ -157,7 +157,10 @@ class Accounts(Connection):
         if rows.empty and self._auth_in_memory():  # a session opened while the file could be written
             if not self._auth_df("SELECT 1 FROM ended WHERE sid_hash = $s", {"s": sid_hash}).empty:
                 return None
-            rows = self.query(sql, {"s": sid_hash})
+            try:
+                rows = self.query(sql, {"s": sid_hash})
+            except StoreError:  # a read-only database from before sessions existed: none in the file
+                return None
             if (
                 not rows.empty
                 and not self._auth_df(
