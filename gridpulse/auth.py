@@ -145,7 +145,7 @@ def authenticate(
         except (VerificationError, InvalidHashError):
             store.add_login_failure(list(keys.values()), now, now - timedelta(minutes=FORGET_MINUTES))
             if known:
-                store.record_login_failure(name, int(row["failed_count"] or 0) + 1 if row else 1, None)
+                store.record_login_failure(name, int(row["failed_count"] or 0) + 1)
             why = "wrong password" if known else "unknown user"
             store.audit(now, name, "login_failed", "", f"client {client}: {why}")
             raise AuthError(t("auth_bad_credentials")) from None

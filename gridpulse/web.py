@@ -108,9 +108,9 @@ class SecurityHeaders:
 
 def _store() -> Store:
     """The UI's store, shared with this process's script runs."""
-    from gridpulse.ui import cache
+    from gridpulse.ui import database
 
-    return cache.store()
+    return database.store()
 
 
 def _from_our_pages(request: Request) -> bool:

@@ -63,10 +63,11 @@ class Accounts(Connection):
         if disabled:
             self.end_user_sessions(username)
 
-    def record_login_failure(self, username: str, failed_count: int, locked_until: datetime | None) -> None:
+    def record_login_failure(self, username: str, failed_count: int) -> None:
+        """Failures in a row, shown to the admin; no lock any more (throttling is by ``login_failures``)."""
         self._exec(
-            "UPDATE users SET failed_count = $n, locked_until = $l WHERE username = $u",
-            {"u": username, "n": failed_count, "l": locked_until},
+            "UPDATE users SET failed_count = $n, locked_until = NULL WHERE username = $u",
+            {"u": username, "n": failed_count},
         )
 
     def record_login_success(self, username: str) -> None:

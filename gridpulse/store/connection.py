@@ -97,28 +97,25 @@ class Connection:
         """A cursor of its own for one piece of work: handed out under the lock, closed afterwards.
 
         DuckDB cursors of one connection may run side by side in threads; creating them may not.
+        A DuckDB error raised while the cursor is in use leaves as the project's own (``translated``).
         """
         with self._lock:
             cur = self._con.cursor()
         try:
             yield cur
+        except duckdb.Error as err:
+            raise translated(err, self.path) from err
         finally:
             cur.close()
 
     def query(self, text: str, params: Mapping[str, Any] | None = None) -> pd.DataFrame:
         """Rows of one SQL query with bound parameters (benchmarks and tests read the store this way too)."""
         with self.cursor() as cur:
-            try:
-                return cur.execute(text, dict(params or {})).df()
-            except duckdb.Error as err:
-                raise translated(err, self.path) from err
+            return cur.execute(text, dict(params or {})).df()
 
     def _exec(self, text: str, params: Mapping[str, Any] | None = None) -> None:
         with self.cursor() as cur:
-            try:
-                cur.execute(text, dict(params or {}))
-            except duckdb.Error as err:
-                raise translated(err, self.path) from err
+            cur.execute(text, dict(params or {}))
 
     # ---- reference data -------------------------------------------------
 

@@ -17,7 +17,7 @@ import duckdb
 import pandas as pd
 
 from gridpulse.store import schema
-from gridpulse.store.connection import BUMP_DATA_VERSION, Connection, translated
+from gridpulse.store.connection import BUMP_DATA_VERSION, Connection
 from gridpulse.strings import t
 
 
@@ -42,10 +42,7 @@ class Imports(Connection):
         earlier ones are rejected. Any error rolls everything back.
         """
         with self._import_lock, self.cursor() as cur:  # one import at a time: two admins' uploads queue
-            try:
-                return self._import_rows(cur, kind, batches, columns, info, warnings)
-            except duckdb.Error as err:
-                raise translated(err, self.path) from err
+            return self._import_rows(cur, kind, batches, columns, info, warnings)
 
     def _import_rows(
         self,
@@ -139,10 +136,7 @@ class Imports(Connection):
         its grid if the new layer still has that code.
         """
         with self._import_lock, self.cursor() as cur:
-            try:
-                return self._replace_grids(cur, grids, rejects, info, assign, chunk)
-            except duckdb.Error as err:
-                raise translated(err, self.path) from err
+            return self._replace_grids(cur, grids, rejects, info, assign, chunk)
 
     def _replace_grids(
         self,

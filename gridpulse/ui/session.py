@@ -34,12 +34,13 @@ NOTICE_KEY = "gp_login_notice"
 _log = logging.getLogger("gridpulse.session")
 
 
+def _context_text(value: object) -> str | None:
+    """A value ``st.context`` gave, if it is text: bare mode gives None, AppTest's stand-in client mocks."""
+    return value if isinstance(value, str) and value else None
+
+
 def _browser_cookie() -> str | None:
-    try:
-        value = st.context.cookies.get(sessions.COOKIE)
-    except Exception:  # no browser behind this run (bare script mode)
-        return None
-    return value if isinstance(value, str) and value else None  # AppTest's stand-in client has no cookies
+    return _context_text(st.context.cookies.get(sessions.COOKIE))
 
 
 def presented_cookie() -> str | None:
@@ -80,10 +81,7 @@ NOTICE_PARAM = "gp_notice"  # why the log-in page is shown again, across the red
 
 def _here(notice: str = "") -> str:
     """This page's path and link parameters, to come back to after log-in (optionally with a notice)."""
-    try:
-        path = urlsplit(st.context.url or "/").path or "/"
-    except Exception:
-        path = "/"
+    path = urlsplit(_context_text(st.context.url) or "/").path or "/"
     params = {k: v for k, v in st.query_params.to_dict().items() if k != NOTICE_PARAM}
     if notice:
         params[NOTICE_PARAM] = notice
@@ -133,11 +131,12 @@ _NOTICES = {
 def resolve_user() -> User | None:
     """The logged-in user for this run, after expiry and account checks; None: show the log-in page."""
     st.session_state.pop(_RESOLVED_KEY, None)
-    resolved = sessions.resolve(database.store(), presented_cookie())
+    cookie = presented_cookie()
+    resolved = sessions.resolve(database.store(), cookie)
     if resolved.user is None:
         if resolved.reason in ("expired", "account"):
             _end_provider_session()
-        if resolved.reason != "none" and _browser_cookie() and presented_cookie() == _browser_cookie():
+        if resolved.reason != "none" and cookie == _browser_cookie():
             # The browser holds a dead cookie: drop it (and come back here), or every page load would
             # find it again and, with OIDC, log the provider's fresh session straight out.
             notice = _NOTICES[resolved.reason]() if resolved.reason in _NOTICES else t("login_title")
@@ -151,10 +150,7 @@ def resolve_user() -> User | None:
 
 
 def _client() -> str:
-    try:
-        return st.context.ip_address or auth.UNKNOWN_CLIENT
-    except Exception:
-        return auth.UNKNOWN_CLIENT
+    return _context_text(st.context.ip_address) or auth.UNKNOWN_CLIENT
 
 
 def login_page() -> None:
