@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from gridpulse.scope import ADMIN, GRID_HEAD, LEADER, SECRETARY
+from gridpulse.scope import ADMIN, GRID_HEAD, LEADER, LIAISON, SECRETARY
 from gridpulse.strings import t
 from gridpulse.ui import bootstrap, errors, filters, session
 
@@ -11,12 +11,16 @@ bootstrap.ensure_ready()
 
 # A department handles cases; the service matrix is the street's own.
 STREET_STAFF = {LEADER, SECRETARY, GRID_HEAD, ADMIN}
+# Departments are held to account by the street; a liaison sees their own department's scorecard.
+DEPARTMENT_VIEWERS = {LEADER, SECRETARY, LIAISON, ADMIN}
 # (script, title, url path, who may open it: None = every role)
 PAGES = [
     ("app_pages/page_overview.py", "nav_overview", "overview", None),
     ("app_pages/page_heatmap.py", "nav_heatmap", "heatmap", None),
     ("app_pages/page_service_matrix.py", "nav_matrix", "service-matrix", STREET_STAFF),
     ("app_pages/page_resolution.py", "nav_resolution", "resolution", None),
+    ("app_pages/page_accountability.py", "nav_accountability", "accountability", None),
+    ("app_pages/page_departments.py", "nav_departments", "departments", DEPARTMENT_VIEWERS),
     ("app_pages/page_meeting.py", "nav_meeting", "meeting", None),
     ("app_pages/page_import.py", "nav_import", "import", {ADMIN}),
     ("app_pages/page_admin.py", "nav_admin", "admin", {ADMIN}),

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from gridpulse import admin_views, auth
+from gridpulse import admin_views, auth, scorecard, targets
 from gridpulse.safe_text import md_text
 from gridpulse.scope import ADMIN
 from gridpulse.strings import t
@@ -25,5 +25,41 @@ with st.form("unlock_user"):
     if st.form_submit_button(t("admin_unlock_button")):
         auth.unlock(cache.store(), user, name)
         st.success(t("admin_unlocked", user=md_text(name)))
+st.subheader(t("admin_targets"))
+st.caption(t("admin_targets_caption"))
+cfg = scorecard.settings(cache.store())
+with st.form("targets"):
+    edited = st.data_editor(
+        admin_views.targets_frame(cfg),
+        hide_index=True,
+        disabled=["metric", t("metric_col")],
+        column_config={"metric": None},
+        key="admin_targets_table",
+    )
+    cols = st.columns(4)
+    numbers = {
+        "accept_hours": cols[0].number_input(t("accept_hours"), 0.1, 720.0, float(cfg.accept_hours)),
+        "stale_days": cols[1].number_input(t("stale_days"), 1, 365, cfg.stale_days),
+        "list_size": cols[2].number_input(t("list_size"), 1, 50, cfg.list_size),
+        "min_cases": cols[3].number_input(t("min_cases"), 1, 10_000, cfg.min_cases),
+    }
+    if st.form_submit_button(t("admin_targets_save")):
+        try:
+            admin_views.save_targets(cache.store(), user.username, admin_views.targets_from_frame(edited, numbers))
+            st.success(t("targets_saved"))
+        except targets.SettingsError as err:
+            st.error(md_text(str(err)))
+upload = st.file_uploader(t("admin_targets_upload"), type=["json"], key="admin_targets_file")
+if upload is not None and st.button(t("admin_targets_save"), key="admin_targets_upload_save"):
+    try:
+        admin_views.save_targets(cache.store(), user.username, upload.getvalue().decode("utf-8-sig"))
+        st.success(t("targets_saved"))
+    except (targets.SettingsError, UnicodeDecodeError) as err:
+        st.error(md_text(str(err)))
+left, right = st.columns(2)
+left.download_button(t("admin_targets_download"), cfg.to_json(), "targets.json", "application/json")
+if right.button(t("admin_targets_reset")):
+    admin_views.save_targets(cache.store(), user.username, None)
+    st.success(t("targets_reset"))
 st.subheader(t("admin_audit"))
 st.dataframe(admin_views.audit_table(cache.store()), hide_index=True, width="stretch")

@@ -5,7 +5,7 @@ import time
 import streamlit as st
 from streamlit_folium import st_folium
 
-from gridpulse import maps, meeting, views
+from gridpulse import maps, meeting, scorecard, views
 from gridpulse.safe_text import md_text
 from gridpulse.strings import t
 from gridpulse.ui import cache, errors, filters, session, widgets
@@ -58,6 +58,29 @@ def overdue() -> None:
     st.dataframe(views.labelled_cases(rows), hide_index=True, width="stretch")
 
 
+def departments() -> None:
+    st.subheader(t("meeting_departments"))
+    if not scorecard.sees_departments(session.current_scope()):
+        st.info(t("dept_none"))
+        return
+    card = cache.view(scorecard.department_scorecard, f, cache.as_of())
+    if card.empty:
+        st.info(t("dept_none"))
+        return
+    widgets.status_table(*scorecard.department_table(card, cache.unscoped(scorecard.settings)))
+    st.caption(t("status_legend_short"))
+
+
+def red_black() -> None:
+    st.subheader(t("meeting_red_black"))
+    lists = cache.view(scorecard.lists_frame, f, cache.as_of())
+    if lists.empty:
+        st.info(t("black_list_empty"))
+        return
+    st.dataframe(lists, hide_index=True, width="stretch")
+    st.caption(t("lists_rule_short"))
+
+
 @st.fragment(run_every=opts.rotate_seconds or None)
 def screen() -> None:
     if session.resolve_user() is None:  # a rotating screen checks its session at every turn
@@ -69,7 +92,9 @@ def screen() -> None:
 def _screen() -> None:
     show = meeting.section_at(time.time(), opts.rotate_seconds)
     if show is not None:  # rotating: one section at a time, full width
-        {"kpis": kpis, "heatmap": heatmap, "matrix": matrix, "ranking": ranking, "overdue": overdue}[show]()
+        sections = {"kpis": kpis, "heatmap": heatmap, "matrix": matrix, "ranking": ranking, "overdue": overdue,
+                    "departments": departments, "red_black": red_black}  # fmt: skip
+        sections[show]()
         return
     kpis()
     left, right = st.columns([3, 2])
@@ -82,6 +107,11 @@ def _screen() -> None:
         matrix()
     with right:
         overdue()
+    left, right = st.columns([3, 2])
+    with left:
+        departments()
+    with right:
+        red_black()
 
 
 screen()

@@ -3,8 +3,8 @@
 import altair as alt
 import streamlit as st
 
-from gridpulse import config, views
-from gridpulse.scope import LIAISON
+from gridpulse import config, formats, metrics, scorecard, views
+from gridpulse.scope import ADMIN, LEADER, LIAISON
 from gridpulse.strings import t
 from gridpulse.ui import cache, filters, session, widgets
 
@@ -19,6 +19,9 @@ scope = session.current_scope()
 if not scope.whole_street:
     mine = {k.key: k.value for k in kpis}
     widgets.street_comparison(mine, cache.unscoped(views.street_average, f, cache.as_of()))
+with st.expander(t("targets_title"), expanded=True):
+    widgets.target_summary(cache.view(scorecard.headline_targets, f, cache.as_of()))
+    st.caption(t("status_legend"))
 widgets.report_downloads(f)
 if not kpis[0].value:
     st.info(t("empty"))
@@ -54,6 +57,58 @@ with right:
         ),
         width="stretch",
     )
+
+cfg = cache.unscoped(scorecard.settings)
+if scope.role in (LEADER, ADMIN):  # the departments the street holds to account, at a glance
+    st.subheader(t("overview_departments"))
+    card = cache.view(scorecard.department_scorecard, f, cache.as_of())
+    if card.empty:
+        st.info(t("dept_none"))
+    else:
+        widgets.worst_department(card, cfg)
+        widgets.status_table(*scorecard.department_table(card, cfg))
+        st.page_link("app_pages/page_departments.py", label=t("nav_departments"), icon="➡️")
+
+tab_cat, tab_src, tab_stage, tab_flow, tab_act = st.tabs(
+    [t("tab_category"), t("tab_source"), t("tab_stages"), t("flow_title"), t("tab_actions")]
+)
+with tab_cat:
+    st.subheader(t("by_category_title"))
+    widgets.rates_by(cache.view(scorecard.rates_by, f, cache.as_of(), "category"), "category")
+with tab_src:
+    st.subheader(t("by_source_title"))
+    widgets.rates_by(cache.view(scorecard.rates_by, f, cache.as_of(), "source"), "source")
+with tab_stage:
+    st.subheader(t("stage_title"))
+    st.caption(t("stage_caption"))
+    overall = cache.view(scorecard.stage_timings, f)
+    slowest = scorecard.slowest_step(overall)
+    if slowest is not None:
+        row = overall.set_index("step").loc[slowest]
+        st.warning(t("stage_slowest", step=t(f"step_{slowest}"), median=row["median"], p90=row["p90"]))
+    widgets.stage_table(overall)
+    by = (
+        st.segmented_control(
+            t("stage_by"),
+            ("community", "grid_code", "department"),
+            format_func=lambda u: t(u if u != "grid_code" else "grid"),
+            default="community",
+            key="stage_by",
+        )
+        or "community"
+    )
+    widgets.stage_table(cache.view(scorecard.stage_timings, f, by))
+with tab_flow:
+    st.subheader(t("flow_title"))
+    st.caption(t("flow_caption", hours=config.ON_SPOT_HOURS))
+    spot, level1 = cache.view(scorecard.on_spot, f, cache.as_of())
+    st.metric(t("on_spot_share"), formats.rate(metrics.on_spot_share(spot, level1)), border=True)
+    st.caption(t("on_spot_note", n=spot, total=level1, hours=config.ON_SPOT_HOURS))
+    widgets.flow_chart(*scorecard.flow_links(cache.view(scorecard.level_flow, f, cache.as_of())))
+with tab_act:
+    st.subheader(t("actions_title"))
+    st.caption(t("actions_caption", days=cfg.stale_days, limit=config.MAX_TABLE_ROWS))
+    widgets.action_lists(f, cfg.stale_days)
 
 if not scope.whole_street or scope.role == LIAISON:
     st.subheader(t("open_cases_title"))

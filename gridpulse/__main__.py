@@ -97,6 +97,36 @@ def _users(args: argparse.Namespace) -> int:
         store.close()
 
 
+def _targets(args: argparse.Namespace) -> int:
+    from gridpulse import admin_views, scorecard, targets
+
+    store = _open_store(args, write=args.action != "show")
+    try:
+        if args.action == "show":
+            print(scorecard.settings(store).to_json())
+            return 0
+        if args.action == "reset":
+            admin_views.save_targets(store, "cli", None)
+            print(t("targets_reset"))
+            return 0
+        if not args.file:
+            print(t("cli_targets_need_file"), file=sys.stderr)
+            return 2
+        try:
+            text = Path(args.file).read_text(encoding="utf-8-sig")
+            admin_views.save_targets(store, "cli", text)
+        except (OSError, UnicodeDecodeError) as err:
+            print(t("cli_targets_unreadable", path=args.file, error=err), file=sys.stderr)
+            return 2
+        except targets.SettingsError as err:
+            print(str(err), file=sys.stderr)
+            return 2
+        print(t("targets_saved"))
+        return 0
+    finally:
+        store.close()
+
+
 def _bench(args: argparse.Namespace) -> int:
     from gridpulse.benchmarks import pages as bench
 
@@ -278,6 +308,12 @@ def main(argv: list[str] | None = None) -> int:
     i.add_argument("--save-mapping", help=t("cli_help_save_mapping"))
     i.add_argument("--sheet", help=t("cli_help_sheet"))
     i.set_defaults(func=_import)
+    tg = sub.add_parser("targets", help=t("cli_help_targets"))
+    tg.add_argument("action", choices=["show", "set", "reset"])
+    tg.add_argument("file", nargs="?", help=t("cli_help_targets_file"))
+    tg.add_argument("--db", help=t("cli_help_db"))
+    tg.set_defaults(func=_targets)
+
     rj = sub.add_parser("rejects", help=t("cli_help_rejects"))
     rj.add_argument("--import-id", type=int, help=t("cli_help_import_id"))
     rj.add_argument("--out", help=t("cli_help_rejects_out"))

@@ -10,7 +10,7 @@ from dataclasses import asdict
 
 import pandas as pd
 
-from gridpulse import exports
+from gridpulse import clock, exports, targets
 from gridpulse.ingest.mapping import MappingSpec
 from gridpulse.store import Store
 from gridpulse.strings import label, t
@@ -66,3 +66,34 @@ def import_rejects_table(store: Store, import_id: int) -> pd.DataFrame:
 def import_rejects_csv(store: Store, import_id: int) -> bytes:
     """Every rejected row of one import with its reasons, formula-safe for Excel."""
     return exports.to_csv(import_rejects_table(store, import_id))
+
+
+def save_targets(store: Store, username: str, text: str | None) -> targets.Settings:
+    """Check a targets document (None: back to the defaults), save it and audit it; ``SettingsError`` if unusable.
+
+    Nothing is saved when the document is refused: the figures keep the targets in force.
+    """
+    cfg = targets.DEFAULTS if text is None else targets.from_json(text)
+    store.save_targets_json(None if text is None else cfg.to_json())
+    store.audit(clock.now(), username, "targets", "", "reset" if text is None else cfg.to_json()[:2000])
+    return cfg
+
+
+def targets_frame(cfg: targets.Settings) -> pd.DataFrame:
+    """The targets and weights as an editable table: metric key, name, target, weight."""
+    keys = list(dict.fromkeys([*cfg.targets, *targets.SCORED]))
+    return pd.DataFrame(
+        {
+            "metric": keys,
+            t("metric_col"): [t(k) for k in keys],
+            t("target_col"): [cfg.targets.get(k) for k in keys],
+            t("weight_col"): [cfg.weights.get(k, 0.0) if k in targets.SCORED else None for k in keys],
+        }
+    )
+
+
+def targets_from_frame(frame: pd.DataFrame, numbers: dict[str, float]) -> str:
+    """The edited table (and the other numbers) as a targets document, for ``save_targets`` to check."""
+    goals = {m: float(v) for m, v in zip(frame["metric"], frame[t("target_col")], strict=True) if pd.notna(v)}
+    weights = {m: float(w) for m, w in zip(frame["metric"], frame[t("weight_col")], strict=True) if pd.notna(w) and w}
+    return json.dumps({"targets": goals, "weights": weights, **numbers}, ensure_ascii=False)

@@ -19,6 +19,15 @@ DEMO_CASES = 24_000  # about one street's 12345 + patrol volume over 20 months
 SATISFIED_MIN_STARS = 4
 # Default deadline when an import has none: the 12345 platform's ordinary 72 h limit.
 DEFAULT_DEADLINE_HOURS = 72
+# A department signs for (accepts) a dispatched case within this many hours: 12345 platforms'
+# 及时签收 limit is commonly 2 working hours. Configurable by an admin (targets file).
+ACCEPT_LIMIT_HOURS = 2.0
+# 现场解决 (solved on the spot): solved by the grid within this many hours of being reported.
+ON_SPOT_HOURS = 2.0
+# A rating of at most this many stars is a dissatisfied one (不满意件: 1-2 of 5).
+DISSATISFIED_MAX_STARS = 2
+# An open case with no step for this many days is stale (listed for the leader). Configurable.
+STALE_DAYS = 7
 # Confidence for the lower-bound ranking (Wilson score, 95 %).
 RANKING_Z = 1.96
 # A grid farther than this from any red-steward station is flagged (15-minute walk).

@@ -17,9 +17,12 @@ from gridpulse import store as store_pkg
 
 PERIOD_START = datetime(2025, 3, 1)
 AS_OF = datetime(2026, 11, 20, 10, 0)  # the demo's "now": figures are taken at this moment
-STUCK_SHARE = 0.004  # hard cases that stay open long past their deadline
+STUCK_SHARE = 0.04  # escalated cases of the last STUCK_DAYS that stay open past their deadline
+STUCK_DAYS = 120  # older cases are all closed ...
+OLD_STUCK_SHARE = 0.01  # ... but for a handful of level-3 hard matters
 OUTSIDE_SHARE = 0.004  # geocoded outside the street: kept, counted as unassigned
 NO_COORD_SHARE = 0.003  # reported without a usable location
+WORK_START_H, WORK_END_H = 7, 22  # steps that would fall at night happen the next morning
 
 
 def build_grids(rng: np.random.Generator) -> gpd.GeoDataFrame:
@@ -75,8 +78,27 @@ def _points_in(geom: shapely.Geometry, n: int, rng: np.random.Generator) -> np.n
     return out[:n]
 
 
-def build_cases(grids: gpd.GeoDataFrame, n: int, rng: np.random.Generator) -> pd.DataFrame:
-    """``n`` cases with the lifecycle each had reached at ``AS_OF``."""
+def _working_hours(t: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """``t``, with a time between WORK_END_H and WORK_START_H moved to the next morning (two hours' jitter)."""
+    day = t.astype("datetime64[D]")
+    tod_h = (t - day) / np.timedelta64(1, "h")
+    late = tod_h >= WORK_END_H
+    morning = (
+        day
+        + late.astype("timedelta64[D]")
+        + ((WORK_START_H + rng.uniform(0, 2, len(t))) * 3600).astype("timedelta64[s]")
+    )
+    return np.where(late | (tod_h < WORK_START_H), morning, t)
+
+
+def build_cases(
+    grids: gpd.GeoDataFrame, n: int, rng: np.random.Generator, index: join.GridIndex | None = None
+) -> pd.DataFrame:
+    """``n`` cases with the lifecycle each had reached at ``AS_OF``.
+
+    ``grid_code`` is the grid the (rounded) point is joined to, and the compound named in
+    the address and description is that grid's; ``placement`` is "point" for those cases.
+    """
     spots = _hotspots(grids, rng)
     households = grids["households"].to_numpy()[spots["grid"].to_numpy()]
     p_spot = spots["weight"].to_numpy() * households
@@ -101,6 +123,19 @@ def build_cases(grids: gpd.GeoDataFrame, n: int, rng: np.random.Generator) -> pd
     no_coord = rng.random(n) < NO_COORD_SHARE
     lon[no_coord] = np.nan
     lat[no_coord] = np.nan
+    lon, lat = np.round(lon, 6), np.round(lat, 6)  # as stored, so the join below is the stored one
+    # The generator's own idea of the grid is not trusted: points are joined to polygons (the
+    # raster index gives GeoPandas' answers, tested, several times faster). A point that spilled
+    # across a border belongs to the neighbouring grid, and its address names that grid's compound.
+    grid_code = (index or join.GridIndex(grids)).assign(lon, lat)
+    in_grid = pd.notna(grid_code)
+    joined_idx = pd.Series(np.arange(len(grids)), index=grids["grid_code"].to_numpy()).reindex(grid_code).to_numpy()
+    grid_idx = np.where(in_grid, joined_idx, grid_idx).astype(int)  # outside every grid: the hotspot's
+
+    src_names = list(cat.SOURCES)
+    src_p = np.array(list(cat.SOURCES.values()), dtype=float)
+    source = np.array(src_names, dtype=object)[rng.choice(len(src_names), size=n, p=src_p / src_p.sum())]
+    patrol = source == "网格巡查"  # found by grid workers on their daytime rounds, no resident reporter
 
     # When: uniform over the period with a slight upward trend, daytime hours.
     span_days = (AS_OF - PERIOD_START).total_seconds() / 86400
@@ -108,7 +143,7 @@ def build_cases(grids: gpd.GeoDataFrame, n: int, rng: np.random.Generator) -> pd
     reported = (
         np.datetime64(PERIOD_START, "s")
         + (np.floor(day) * 86400).astype("timedelta64[s]")
-        + (rng.uniform(7, 21, n) * 3600).astype("timedelta64[s]")
+        + (np.where(patrol, rng.uniform(8, 18, n), rng.uniform(7, 21, n)) * 3600).astype("timedelta64[s]")
     )
     month = pd.DatetimeIndex(reported).month.to_numpy() - 1
 
@@ -128,10 +163,6 @@ def build_cases(grids: gpd.GeoDataFrame, n: int, rng: np.random.Generator) -> pd
     ci = np.minimum((cum < rng.random(n)[:, None]).sum(axis=1), len(names) - 1)
     category = np.array(names, dtype=object)[ci]
 
-    src_names = list(cat.SOURCES)
-    src_p = np.array(list(cat.SOURCES.values()), dtype=float)
-    source = np.array(src_names, dtype=object)[rng.choice(len(src_names), size=n, p=src_p / src_p.sum())]
-
     compound = grids["grid_name"].str.removesuffix("网格").to_numpy()[grid_idx]
     bldg = rng.integers(1, 31, n)
     tpl_pick = rng.random(n)
@@ -142,7 +173,7 @@ def build_cases(grids: gpd.GeoDataFrame, n: int, rng: np.random.Generator) -> pd
         description[idx] = [c.templates[j].format(c=compound[i], b=bldg[i]) for j, i in zip(t, idx, strict=True)]
 
     # Who reported it: residents' personal data (masked for roles that do not need it).
-    resident = source != "网格巡查"  # patrol cases are found by grid workers
+    resident = ~patrol
     surname = np.array(list(cat.SURNAMES), dtype=object)[rng.integers(len(cat.SURNAMES), size=n)]
     given = np.array(cat.GIVEN_NAMES, dtype=object)[rng.integers(len(cat.GIVEN_NAMES), size=n)]
     reporter_name = np.where(resident, surname + given, None)
@@ -165,33 +196,54 @@ def build_cases(grids: gpd.GeoDataFrame, n: int, rng: np.random.Generator) -> pd
     lvl_p = np.array([c.levels for c in cat.CATEGORIES])[ci]
     lvl_cum = np.cumsum(lvl_p, axis=1)
     level = 1 + (lvl_cum < rng.random(n)[:, None] * lvl_cum[:, -1:]).sum(axis=1)
-    department = np.where(level == 3, np.array([c.department for c in cat.CATEGORIES], dtype=object)[ci], None)
+    dept_of = np.array([c.department for c in cat.CATEGORIES], dtype=object)
+    department = np.where(level == 3, dept_of[ci], None)
+    # Departments differ (cat.DEPARTMENT_PROFILES); their profile applies to level-3 cases only.
+    profiles = [cat.DEPARTMENT_PROFILES.get(c.department, cat.TYPICAL_DEPARTMENT) for c in cat.CATEGORIES]
+    dept3 = level == 3
+    accept_mean = np.array([p.accept_mean_hours for p in profiles])[ci]
+    resolve_factor = np.array([p.resolve_factor for p in profiles])[ci]
+    sat_drop = np.where(dept3, np.array([p.satisfaction_drop for p in profiles])[ci], 0.0)
+    rework_p = np.array([p.rework_p for p in profiles])[ci]
 
     hour = np.timedelta64(3600, "s")
-    on_spot = (source == "网格巡查") & (level == 1) & (rng.random(n) < 0.5)
-    dispatch_h = np.where(on_spot, rng.uniform(0.05, 0.3, n), rng.exponential(1.5, n))
-    accept_h = np.where(on_spot, 0.0, rng.exponential(2.0, n))
-    med = np.array(cat.RESOLVE_MEDIAN_HOURS)[level - 1] * np.where(q < 0.9, 1.8, 1.0)
-    resolve_h = np.where(on_spot, rng.uniform(0.2, 2.0, n), med * np.exp(rng.normal(0, 0.6, n)))
     deadline_h = np.array([c.deadline_hours for c in cat.CATEGORIES])[ci]
-    stuck = rng.random(n) < STUCK_SHARE
+    # On the spot (现场解决): a grid worker on patrol solves it there, within two hours of the report.
+    on_spot = patrol & (level == 1) & (rng.random(n) < 0.5)
+    dispatch_mean = np.minimum(np.array(cat.DISPATCH_MEAN_HOURS)[level - 1], deadline_h / 6)
+    dispatch_h = np.where(on_spot, rng.uniform(0.05, 0.3, n), rng.exponential(1.0, n) * dispatch_mean)
+    accept_h = np.where(on_spot, 0.0, rng.exponential(1.0, n) * np.where(dept3, accept_mean, 2.0))
+    med = np.where(
+        dept3,
+        cat.DEPARTMENT_RESOLVE_SHARE * deadline_h * resolve_factor,
+        np.array(cat.RESOLVE_MEDIAN_HOURS)[np.minimum(level, 2) - 1] * np.where(q < 0.9, 1.8, 1.0),
+    )
+    spread = np.exp(rng.normal(0, np.where(dept3, 0.5, 0.6), n))
+    resolve_h = np.where(on_spot, rng.uniform(0.2, 1.6, n), med * spread)
     rate_h = rng.exponential(20.0, n)
 
-    def at(hours: np.ndarray) -> np.ndarray:
-        return reported + (hours * 3600).astype("timedelta64[s]")
+    # Work happens in working hours: a step that would fall at night moves to the next
+    # morning; each step starts from the previous one, so the lifecycle stays ordered.
+    def after(t: np.ndarray, hours: np.ndarray) -> np.ndarray:
+        return _working_hours(t + (hours * 3600).astype("timedelta64[s]"), rng)
 
-    dispatched = at(dispatch_h)
-    accepted = at(dispatch_h + accept_h)
-    resolved = at(dispatch_h + accept_h + resolve_h)
-    rated = at(dispatch_h + accept_h + resolve_h + rate_h)
+    dispatched = after(reported, dispatch_h)
+    accepted = after(dispatched, accept_h)
+    resolved = after(accepted, resolve_h)
+    rated = after(resolved, rate_h)
     deadline = reported + deadline_h * hour
     resolved_late = resolved > deadline
-    is_rated = rng.random(n) < 0.78  # most residents answer the call-back
-    satisfied = rng.random(n) < np.clip(q - np.where(resolved_late, 0.08, 0.0), 0, 1)
+    is_rated = resident & (rng.random(n) < 0.78)  # most residents answer the call-back; patrols have none
+    p_satisfied = q - sat_drop - np.where(resolved_late, 0.08, 0.0)
+    satisfied = rng.random(n) < np.clip(p_satisfied, 0, 1)
     stars = np.where(satisfied, np.where(rng.random(n) < 0.8, 5, 4), rng.integers(1, 4, n))
-    reopened = rng.random(n) < np.where(q < 0.9, 0.07, 0.02)
-
+    reopened = rng.random(n) < np.where(dept3, rework_p, np.where(q < 0.9, 0.07, 0.02))
+    # Stuck: recent escalated cases still open at AS_OF, and a handful of old level-3 hard matters.
     now = np.datetime64(AS_OF, "s")
+    recent = reported >= now - np.timedelta64(STUCK_DAYS, "D")
+    u = rng.random(n)
+    stuck = ((level >= 2) & recent & (u < STUCK_SHARE)) | (dept3 & (u < OLD_STUCK_SHARE))
+
     nat = np.datetime64("NaT")
     dispatched = np.where(dispatched <= now, dispatched, nat)
     accepted = np.where(accepted <= now, accepted, nat)
@@ -210,8 +262,9 @@ def build_cases(grids: gpd.GeoDataFrame, n: int, rng: np.random.Generator) -> pd
                 "source": source,
                 "category": category,
                 "description": description,
-                "lon": np.round(lon, 6),
-                "lat": np.round(lat, 6),
+                "lon": lon,
+                "lat": lat,
+                "grid_code": grid_code,
                 "reported_at": reported,
                 "dispatched_at": dispatched,
                 "accepted_at": accepted,
@@ -226,6 +279,7 @@ def build_cases(grids: gpd.GeoDataFrame, n: int, rng: np.random.Generator) -> pd
                 "reporter_name": reporter_name,
                 "reporter_phone": reporter_phone,
                 "address": address,
+                "placement": np.where(in_grid, "point", None),
             }
         )
         .iloc[order]
@@ -276,12 +330,9 @@ def generate(path: Path, n_cases: int, seed: int) -> dict[str, int]:
     """Build the demo street and write it to ``path``; returns row counts."""
     rng = np.random.default_rng(seed)
     grids = build_grids(rng)
-    cases = build_cases(grids, n_cases, rng)
-    resources = build_resources(grids, rng)
-    # The generator's own idea of the grid is not trusted: join points to polygons
-    # (the raster index gives GeoPandas' answers, tested, several times faster).
     index = join.GridIndex(grids)
-    cases["grid_code"] = index.assign(cases["lon"].to_numpy(), cases["lat"].to_numpy())
+    cases = build_cases(grids, n_cases, rng, index)  # joins its points to the grids itself
+    resources = build_resources(grids, rng)
     resources["grid_code"] = index.assign(resources["lon"].to_numpy(), resources["lat"].to_numpy())
     grid_rows = pd.DataFrame(grids.drop(columns="geometry"))
     grid_rows["geometry"] = shapely.to_wkb(grids.geometry.values)

@@ -82,8 +82,42 @@ SOURCES = {
     "12345热线": 45, "网格巡查": 28, "微信群": 14, "议事会": 5, "微心愿": 4, "书记接待日": 4,
 }  # fmt: skip
 
-# Median hours from acceptance to resolution by level (grid, community, departments).
-RESOLVE_MEDIAN_HOURS = (10.0, 40.0, 150.0)
+# Mean hours from report to dispatch by level (grid, community, departments): a case
+# escalated to the community or to a department waits longer before it is dispatched.
+# Urgent categories go faster: the mean is at most a sixth of the category's deadline.
+DISPATCH_MEAN_HOURS = (1.0, 4.0, 10.0)
+
+# Median hours from acceptance to resolution at the grid and at the community. A department's
+# resolution time depends on the category's deadline and on the department (below).
+RESOLVE_MEDIAN_HOURS = (10.0, 40.0)
+
+
+class DepartmentProfile(NamedTuple):
+    """How a functional department handles the cases escalated to it (handled_level 3)."""
+
+    accept_mean_hours: float  # mean hours from dispatch to acceptance (exponential)
+    resolve_factor: float  # multiplies the typical resolution time (1.0: a typical department)
+    satisfaction_drop: float  # subtracted from the grid's chance of a satisfied (4-5 star) rating
+    rework_p: float  # chance a resolved case is reopened
+
+
+# A typical department resolves in this share of the category's deadline (median; lognormal spread).
+DEPARTMENT_RESOLVE_SHARE = 0.35
+
+# Every department that receives level-3 cases (see CATEGORIES). Most perform well: they
+# accept within an hour or so and residents are about as satisfied as with the street's
+# own work. Two stand out in the accountability view (部门考核): 区住建局 is slow (accepts
+# after ~8 h, resolves twice as slowly, so many cases miss their deadline) and 热力公司
+# leaves residents dissatisfied (~80 % satisfied, more rework).
+DEPARTMENT_PROFILES = {
+    "区城管局": DepartmentProfile(1.0, 1.0, 0.01, 0.03),
+    "区消防救援大队": DepartmentProfile(0.5, 0.6, 0.0, 0.02),
+    "区住建局": DepartmentProfile(8.0, 2.2, 0.03, 0.05),
+    "市政排水公司": DepartmentProfile(1.2, 1.0, 0.02, 0.03),
+    "热力公司": DepartmentProfile(1.0, 1.0, 0.2, 0.12),
+    "公安派出所": DepartmentProfile(0.6, 0.9, 0.0, 0.02),
+}
+TYPICAL_DEPARTMENT = DepartmentProfile(1.0, 1.0, 0.0, 0.03)  # for categories never escalated to level 3
 
 RESOURCE_KINDS = {
     # kind: level in the four-level service matrix (None: not a service point of the matrix)

@@ -9,7 +9,7 @@ from gridpulse.strings import t
 
 __all__ = ["RATE_METRICS", "WORSE_WHEN_UP"]
 
-ONE_DECIMAL = {"cases_per_100", "median_hours"}
+ONE_DECIMAL = {"cases_per_100", "median_hours", "p90_hours", "median_days", "p90_days", "score"}
 # KPIs where a rise is bad news (shown in red, not green).
 WORSE_WHEN_UP = {"backlog", "overdue", "unassigned"}
 

@@ -121,6 +121,36 @@ def classify(values: pd.Series, higher_is_better: bool) -> tuple[list[str], list
     return out, [(float(edges[i]), float(edges[i + 1])) for i in range(k)], palette
 
 
+# Funnel classes (gridpulse/fairness.py), worse to better: a diverging orange-purple scale that
+# colour-blind readers can tell apart; "within the limits" is neutral, so chance is never painted.
+FUNNEL_COLOURS = {-2: "#b35806", -1: "#f1a340", 0: "#f2f2f2", 1: "#998ec3", 2: "#542788"}
+
+
+def grid_fill(frame: pd.DataFrame, metric: str) -> tuple[list[str], list[tuple[str, str]]]:
+    """A colour per grid and the legend's (text, colour) entries.
+
+    A rate with funnel classes in ``frame`` (``<metric>_funnel``, from ``scorecard.ranking``) is
+    coloured by them: only grids out of line beyond chance get a colour. Other figures get
+    quantile classes.
+    """
+    funnel = f"{metric}_funnel"
+    if funnel in frame.columns:
+        classes = frame[funnel]
+        fill = [NO_DATA_COLOUR if pd.isna(c) else FUNNEL_COLOURS[int(c)] for c in classes]
+        entries = [(t(f"funnel_{c}"), colour) for c, colour in FUNNEL_COLOURS.items()]
+        return fill, [*entries, (t("legend_no_data"), NO_DATA_COLOUR)]
+    fill, ranges, palette = classify(frame[metric], HIGHER_IS_BETTER[metric])
+    fmt = "{:.1%}" if metric in formats.RATE_METRICS else "{:.1f}"
+    entries = [(f"{fmt.format(lo)} – {fmt.format(hi)}", c) for (lo, hi), c in zip(ranges, palette, strict=True)]
+    return fill, [*entries, (t("legend_no_data"), NO_DATA_COLOUR)]
+
+
+def entries_legend_html(title: str, entries: list[tuple[str, str]]) -> str:
+    """A small HTML legend of (text, colour) entries; texts escaped."""
+    items = "".join(_swatch(f"background:{c};border:1px solid #888", text) for text, c in entries)
+    return f'<div style="font-size:0.9rem"><b>{html_text(title)}</b>：{items}</div>'
+
+
 def _swatch(style: str, text: str) -> str:
     """One legend entry: a small coloured box (``style`` overrides its defaults) and its text."""
     box = f'<span style="width:18px;height:12px;margin-right:4px;{html_text(style)}"></span>'
@@ -267,7 +297,7 @@ def grid_metric_map(
     Returns the map and its legend as HTML.
     """
     frame = shapes_[["grid_code", "geometry"]].merge(perf, on="grid_code", how="left")
-    fill, ranges, palette = classify(frame[metric], HIGHER_IS_BETTER[metric])
+    fill, entries = grid_fill(frame, metric)
     shown = ["cases", "cases_per_100", "resolution_rate", "on_time_rate", "satisfaction", "median_hours"]
     for col in shown:
         frame[f"{col}_txt"] = [formats.value(col, v) for v in frame[col]]
@@ -277,8 +307,7 @@ def grid_metric_map(
     choropleth(m, gpd.GeoDataFrame(frame, geometry="geometry", crs=shapes.WGS84), fill, tooltip)
     if heat_cells is not None and len(heat_cells):
         heat_layer(m, heat_cells)
-    fmt = "{:.1%}" if metric in formats.RATE_METRICS else "{:.1f}"
-    return m, legend_html(t(metric), ranges, palette, fmt)
+    return m, entries_legend_html(t(metric), entries)
 
 
 def service_matrix_map(

@@ -45,6 +45,16 @@ def rework_rate(reopened: int, resolved: int) -> float | None:
     return ratio(reopened, resolved)
 
 
+def accept_in_time_rate(accepted_in_time: int, accept_due: int) -> float | None:
+    """及时签收率: accepted within the limit after dispatch / dispatched in the period whose limit has passed."""
+    return ratio(accepted_in_time, accept_due)
+
+
+def on_spot_share(on_spot: int, level1: int) -> float | None:
+    """现场解决率: solved by the grid within ``ON_SPOT_HOURS`` of reporting / solved by the grid."""
+    return ratio(on_spot, level1)
+
+
 def wilson_lower_bound(successes: int, n: int, z: float = config.RANKING_Z) -> float | None:
     """Lower bound of the Wilson score interval: a rate that small samples cannot inflate.
 
@@ -66,6 +76,8 @@ RATE_COLUMNS = {
     "self_resolved_share": (self_resolved_share, "level1", "resolved"),
     "satisfaction": (satisfaction_rate, "satisfied", "rated"),
     "rework_rate": (rework_rate, "reopened", "resolved"),
+    "accept_in_time_rate": (accept_in_time_rate, "accepted_in_time", "accept_due"),
+    "on_spot_share": (on_spot_share, "on_spot", "level1"),
 }
 
 # Every rate column ``with_rates`` adds: the one list of what is a rate (written as a percentage).

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from geo import shapes
-from gridpulse import config, exports, metrics
+from gridpulse import config, exports, metrics, scorecard
 from gridpulse.filters import Filters
 from gridpulse.scope import GRID_HEAD, LIAISON, SECRETARY, Scope
 from gridpulse.store import Store
@@ -59,10 +59,11 @@ def top_categories(store: Store, scope: Scope, f: Filters, limit: int = 10) -> p
 
 
 def grid_performance(store: Store, scope: Scope, f: Filters, as_of: datetime) -> pd.DataFrame:
-    """Every grid in the selection with its counts, rates and fair rank.
+    """Every grid in the selection with its counts, rates and fair street rank.
 
-    Grids without cases are kept (with empty rates). ``rank`` orders by the Wilson
-    lower bound of the resolution rate, so a grid with 3 cases cannot top it.
+    Grids without cases are kept (with empty rates). ``rank`` and ``score`` are the grid's
+    among all the street's grids (``scorecard.ranking``: composite of shrunken rates), with
+    each rate's funnel class (``<rate>_funnel``) for the map.
     """
     grids = store.grids(scope, f)
     comp = store.case_components(scope, f, as_of, by="grid_code").rename(columns={"key": "grid_code"})
@@ -71,9 +72,10 @@ def grid_performance(store: Store, scope: Scope, f: Filters, as_of: datetime) ->
     out[count_cols] = out[count_cols].fillna(0).astype(int)
     out = metrics.with_rates(out)
     out["cases_per_100"] = [metrics.ratio(100 * c, h) for c, h in zip(out["cases"], out["households"], strict=True)]
-    lb = out["resolution_lower_bound"].astype(float)
-    out["rank"] = lb.rank(ascending=False, method="min", na_option="keep").astype("Int64")
-    return out.sort_values(["rank", "grid_code"], na_position="last").reset_index(drop=True)
+    street = scorecard.ranking(store, scope, f, as_of, "grid")
+    fair = [c for c in street.columns if c.endswith(("_funnel", "_shrunk", "_low", "_high"))]
+    out = out.merge(street[["key", "score", "rank", "units", *fair]], left_on="grid_code", right_on="key", how="left")
+    return out.drop(columns="key").sort_values(["rank", "grid_code"], na_position="last").reset_index(drop=True)
 
 
 def grid_shapes(store: Store, scope: Scope, f: Filters | None = None) -> gpd.GeoDataFrame:
@@ -295,16 +297,20 @@ def labelled_matrix_grids(by_grid: pd.DataFrame) -> pd.DataFrame:
 
 
 RANKING_COLUMNS = [
-    "rank", "grid_name", "community", "cases", "due", "resolution_rate", "resolution_lower_bound",
-    "on_time_rate", "self_resolved_share", "median_hours", "satisfaction", "rated", "rework_rate",
+    "rank", "grid_name", "community", "score", "cases", "due", "resolution_rate", "on_time_rate",
+    "satisfaction", "rated", "accept_in_time_rate", "rework_rate", "self_resolved_share", "median_hours",
 ]  # fmt: skip
 
 
 def ranking_table(perf: pd.DataFrame) -> pd.DataFrame:
     """The per-grid ranking with sample sizes beside every rate, Chinese headings."""
     out = perf[RANKING_COLUMNS].copy()
+    # The street rank "3/60": a grid head's two grids are ranked among all the street's grids.
+    out["rank"] = [scorecard.rank_text(r, u) for r, u in zip(perf["rank"], perf["units"], strict=True)]
+    out = out.rename(columns={"rank": "street_rank"})
     out["median_hours"] = out["median_hours"].round(1)
-    for col in ("on_time_rate", "self_resolved_share", "satisfaction", "rework_rate"):
+    out["score"] = out["score"].round(1)
+    for col in ("on_time_rate", "self_resolved_share", "satisfaction", "rework_rate", "accept_in_time_rate"):
         out[col] = [None if v is None or pd.isna(v) else f"{v * 100:.1f}%" for v in out[col]]
     return out.rename(columns={c: t(c) for c in out.columns})
 

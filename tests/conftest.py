@@ -39,3 +39,16 @@ def chromium() -> Iterator[object]:
         browser = browserkit.launch(p)
         yield browser
         browser.close()
+
+
+@pytest.fixture(scope="session")
+def dept_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The fixture street with four cases handled by two departments (fixtures.departments)."""
+    return fixtures.build(tmp_path_factory.mktemp("departments") / "street.duckdb", fixtures.departments)
+
+
+@pytest.fixture(scope="session")
+def dept_store(dept_db: Path) -> Iterator[Store]:
+    s = Store(dept_db)
+    yield s
+    s.close()

@@ -157,3 +157,23 @@ def users() -> list[dict[str, object]]:
         auth.new_user("liaison", "联络员", "department_liaison", PASSWORD, department="区住建局"),
         auth.new_user("admin", "管理员", "admin", PASSWORD),
     ]
+
+
+def departments(tables: dict[str, Any]) -> None:
+    """``build`` edit: four cases go to departments, with dispatch and acceptance times (tests/test_accountability.py).
+
+    区住建局: c05 (dispatched 10:00, accepted 11:00, resolved on time) and c06 (dispatched 3-25 09:30,
+    never accepted). 热力公司: c02 (dispatched 12:00, accepted 18:00, resolved a day late, 2 stars,
+    reopened) and c11 (dispatched 10:00, accepted 11:30, resolved on time, 3 stars).
+    """
+    cases = tables["cases"].set_index("case_id")
+    steps = {
+        "c05": ("区住建局", ts(3, 20, 10), datetime(2026, 3, 20, 11, 0)),
+        "c06": ("区住建局", datetime(2026, 3, 25, 9, 30), None),
+        "c02": ("热力公司", ts(3, 2, 12), ts(3, 2, 18)),
+        "c11": ("热力公司", ts(3, 28, 10), datetime(2026, 3, 28, 11, 30)),
+    }
+    for cid, (dept, dispatched, accepted) in steps.items():
+        cases.loc[cid, ["department", "dispatched_at", "accepted_at"]] = [dept, dispatched, accepted]
+        cases.loc[cid, "handled_level"] = 3
+    tables["cases"] = cases.reset_index()

@@ -14,7 +14,7 @@ import pytest
 from tests import browserkit, fixtures
 
 ARTIFACTS = browserkit.ARTIFACTS
-NAV = ["总览", "诉求热力图", "四级服务矩阵", "网格办结率"]
+NAV = ["总览", "诉求热力图", "四级服务矩阵", "网格办结率", "考核排名与红黑榜", "部门考核"]
 # What each page has drawn once its script has finished (Streamlit keeps a websocket
 # open, so "network idle" says nothing).
 READY = {
@@ -22,6 +22,8 @@ READY = {
     "诉求热力图": "iframe[title='streamlit_folium.st_folium']",
     "四级服务矩阵": "iframe[title='streamlit_folium.st_folium']",
     "网格办结率": "[data-testid=stVegaLiteChart]",
+    "考核排名与红黑榜": "[data-testid=stVegaLiteChart]",  # the funnel plot
+    "部门考核": "[data-testid=stDataFrame]",
 }
 
 pytestmark = pytest.mark.browser
@@ -99,6 +101,14 @@ def test_every_page_renders_offline(browser_page, name: str) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"page-{NAV.index(name)}.png"), full_page=True)
     assert page.locator("[data-testid=stException]").count() == 0
+    assert outside == []
+
+
+def test_flow_chart_draws_offline(browser_page) -> None:
+    page, outside = browser_page
+    _open(page, "总览")
+    page.get_by_role("tab", name="三级联动流向").click()
+    page.locator("[data-testid=stPlotlyChart] .sankey").first.wait_for(state="attached", timeout=60_000)
     assert outside == []
 
 

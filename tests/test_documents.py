@@ -66,9 +66,10 @@ def expected_kpis(store: Store) -> list[tuple[str, str]]:
 def expected_ranking(store: Store) -> list[list[str]]:
     perf = views.grid_performance(store, Scope.street(), MARCH, AS_OF)
     return [
-        ["—" if pd.isna(r.rank) else str(r.rank), r.grid_name, r.community, str(r.due), pct(r.resolution_rate),
-         pct(r.resolution_lower_bound), pct(r.on_time_rate), pct(r.self_resolved_share), pct(r.satisfaction),
-         str(r.rated), "—" if pd.isna(r.median_hours) else f"{r.median_hours:.1f}", pct(r.rework_rate)]
+        ["—" if pd.isna(r.rank) else str(r.rank), r.grid_name, r.community,
+         "—" if pd.isna(r.score) else f"{r.score:.1f}", str(r.cases), pct(r.on_time_rate), pct(r.satisfaction),
+         str(r.rated), pct(r.accept_in_time_rate), pct(r.rework_rate), pct(r.resolution_rate),
+         "—" if pd.isna(r.median_hours) else f"{r.median_hours:.1f}"]
         for r in perf.itertuples()
     ]  # fmt: skip
 
@@ -149,7 +150,7 @@ def test_pdf_has_the_map_and_charts(pdf: bytes, tmp_path: Path) -> None:
         "月度趋势与主要诉求类别",
         "三级联动：各级解决占比",
         "四级服务矩阵",
-        "网格办结率排名",
+        "网格综合排名",
     ]
     for heading in headings:
         assert heading in text
@@ -182,10 +183,10 @@ def test_pptx_headline_figures_equal_the_dashboard(deck: Presentation, store: St
 def test_pptx_ranking_and_overdue_equal_the_dashboard(deck: Presentation, store: Store) -> None:
     ranked = [r for r in expected_ranking(store) if r[0] != "—"]
     assert len(ranked) < 20  # few grids: one slide with all of them, no top/bottom repeating rows
-    table = slide_tables(find_slide(deck, "网格办结率排名"))[0]
-    assert table[0][:5] == ["排名", "网格名称", "社区", "到期件数", "办结率"]
+    table = slide_tables(find_slide(deck, "网格综合排名"))[0]
+    assert table[0][:5] == ["排名", "网格名称", "社区", "综合得分", "受理件数"]
     assert table[1:] == ranked
-    assert not any(t.startswith("网格办结率排名：后") for s in deck.slides for t in slide_texts(s))
+    assert not any(t.startswith("网格综合排名：后") for s in deck.slides for t in slide_texts(s))
     overdue = slide_tables(find_slide(deck, "超期未办结诉求"))[0]
     assert sorted(row[0] for row in overdue[1:]) == ["c03", "c10"]
     matrix = slide_tables(find_slide(deck, "四级服务矩阵"))[0]
@@ -304,7 +305,7 @@ def test_static_map_uses_the_dashboards_classes(store: Store) -> None:
     pixels = Image.open(io.BytesIO(png)).convert("RGB").getcolors(10**6)
     colours = {f"#{r:02x}{g:02x}{b:02x}" for _, (r, g, b) in pixels}
     frame = shapes_[["grid_code"]].merge(perf, on="grid_code")
-    fill, _, _ = maps.classify(frame["resolution_rate"], higher_is_better=True)
+    fill, _ = maps.grid_fill(frame, "resolution_rate")  # funnel classes: the same as the dashboard's map
     assert set(fill) <= colours  # every grid's class colour is on the map, "no data" grey included
     assert maps.NO_DATA_COLOUR in fill
 

@@ -55,7 +55,17 @@ def test_excel_figures_equal_the_dashboard(store: Store, tmp_path: Path) -> None
     path = tmp_path / "r.xlsx"
     path.write_bytes(to_xlsx.excel(store, req))
     wb = load_workbook(path)
-    assert wb.sheetnames == ["说明", "总体指标", "网格办结率", "服务矩阵", "超期诉求", "三级联动", "类别×月份"]
+    assert wb.sheetnames == [
+        "说明",
+        "总体指标",
+        "网格办结率",
+        "服务矩阵",
+        "超期诉求",
+        "三级联动",
+        "类别×月份",
+        "部门考核",
+        "红黑榜",
+    ]
     headline = wb["总体指标"]
     assert headline.freeze_panes == "A2"
     figures = {r[0].value: r[1].value for r in headline.iter_rows(min_row=2)}
@@ -66,7 +76,8 @@ def test_excel_figures_equal_the_dashboard(store: Store, tmp_path: Path) -> None
     ranking = wb["网格办结率"]
     first = [c.value for c in next(ranking.iter_rows(min_row=2, max_row=2))]
     perf = views.grid_performance(store, Scope.street(), MARCH, AS_OF)
-    assert first[:4] == [1, perf.iloc[0]["grid_name"], perf.iloc[0]["community"], int(perf.iloc[0]["cases"])]
+    top = perf.iloc[0]
+    assert first[:5] == [1, top["grid_name"], top["community"], pytest.approx(top["score"]), int(top["cases"])]
     overdue = [r[0].value for r in wb["超期诉求"].iter_rows(min_row=2)]
     assert sorted(overdue) == ["c03", "c10"]
     text = " ".join(str(c.value) for ws in wb for row in ws.iter_rows() for c in row if c.value is not None)

@@ -119,8 +119,11 @@ def test_grid_head_sees_own_figures_beside_the_street(db_env: Path) -> None:
     assert metrics["受理诉求"] == "5"  # c01-c05
     assert metrics["办结率：本范围 / 全街道"] == "80.0% / 80.0%"  # 4 of 5 due; street 8 of 10
     assert metrics["满意率：本范围 / 全街道"] == "66.7% / 66.7%"  # c01 5, c02 2, c04 4
-    open_table = at.dataframe[0].value
+    open_table = next(df.value for df in at.dataframe if {"工单编号", "超期"} <= set(df.value.columns))
     assert sorted(open_table["工单编号"]) == ["c03"]
+    for df in at.dataframe:  # the action lists too: only their own grids' cases
+        if "工单编号" in df.value.columns:
+            assert set(df.value["工单编号"]) <= {"c01", "c02", "c03", "c04", "c05"}
 
 
 def test_forged_widget_state_cannot_widen_scope(db_env: Path) -> None:

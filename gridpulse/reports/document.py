@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from gridpulse import formats, metrics, views
+from gridpulse import formats, metrics, scorecard, views
 from gridpulse.reports import figures
 from gridpulse.reports.request import ReportRequest
 from gridpulse.store import Store
@@ -29,9 +29,8 @@ DEFAULT_MAP_METRIC = "resolution_rate"
 DOC_OVERDUE_ROWS = 15  # the oldest overdue cases listed; the workbook lists them all
 DESCRIPTION_CHARS = 36
 CATEGORY_CHARS = 10
-DOC_RANKING_COLUMNS = ["rank", "grid_name", "community", "due", "resolution_rate", "resolution_lower_bound",
-                       "on_time_rate", "self_resolved_share", "satisfaction", "rated", "median_hours",
-                       "rework_rate"]  # fmt: skip
+DOC_RANKING_COLUMNS = ["rank", "grid_name", "community", "score", "cases", "on_time_rate", "satisfaction",
+                       "rated", "accept_in_time_rate", "rework_rate", "resolution_rate", "median_hours"]  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -53,6 +52,8 @@ class Document:
     overdue_total: int
     empty: bool  # no case reported in the period and area
     images: dict[str, bytes] = field(default_factory=dict)  # map, trend, categories, levels
+    departments: pd.DataFrame = field(default_factory=pd.DataFrame)  # 部门考核 as on the page (text, marks)
+    red_black: pd.DataFrame = field(default_factory=pd.DataFrame)  # 红黑榜 of grids, communities, departments
 
 
 def level_table(perf: pd.DataFrame, totals: dict[str, int]) -> pd.DataFrame:
@@ -126,6 +127,8 @@ def document(store: Store, req: ReportRequest, map_metric: str = DEFAULT_MAP_MET
         overdue=overdue,
         overdue_total=int(overdue_kpi),
         empty=not kpis[0].value,
+        departments=_departments(store, req),
+        red_black=scorecard.lists_frame(store, scope, f, as_of),
     )
     shapes_ = views.grid_shapes(store, scope, f)
     doc.images["map"] = figures.grid_map(shapes_, perf, map_metric)
@@ -138,6 +141,14 @@ def document(store: Store, req: ReportRequest, map_metric: str = DEFAULT_MAP_MET
     if levels["resolved"].sum():
         doc.images["levels"] = figures.level_chart(levels)
     return doc
+
+
+def _departments(store: Store, req: ReportRequest) -> pd.DataFrame:
+    """The departments' scorecard as the page writes it; empty for a grid head or without departments."""
+    if not scorecard.sees_departments(req.scope):
+        return pd.DataFrame()
+    card = scorecard.department_scorecard(store, req.scope, req.filters, req.as_of)
+    return scorecard.department_table(card, scorecard.settings(store))[0] if len(card) else pd.DataFrame()
 
 
 def kpi_definitions() -> list[str]:

@@ -63,7 +63,7 @@ def grid_map_figure(
     )
     frame = gpd.GeoDataFrame(frame, geometry="geometry", crs=shapes_.crs)
     frame = frame[~(frame.geometry.isna() | frame.geometry.is_empty)]  # a grid with no area cannot be drawn
-    fill, ranges, palette = maps.classify(frame[metric], maps.HIGHER_IS_BETTER[metric])
+    fill, entries = maps.grid_fill(frame, metric)
     with mpl.rc_context(_style()):
         fig = _figure(*size)
         ax = fig.subplots()
@@ -83,12 +83,7 @@ def grid_map_figure(
         _, miny, _, maxy = frame.total_bounds
         ax.set_aspect(1 / math.cos(math.radians((miny + maxy) / 2)))  # metres look square
         ax.set_axis_off()
-        fmt = "{:.1%}" if metric in formats.RATE_METRICS else "{:.1f}"
-        handles = [
-            Patch(facecolor=c, edgecolor="#666666", label=f"{fmt.format(lo)} – {fmt.format(hi)}")
-            for (lo, hi), c in zip(ranges, palette, strict=True)
-        ]
-        handles.append(Patch(facecolor=maps.NO_DATA_COLOUR, edgecolor="#666666", label=t("legend_no_data")))
+        handles = [Patch(facecolor=c, edgecolor="#666666", label=text) for text, c in entries]
         ax.legend(handles=handles, title=t(metric), loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False,
                   fontsize=8, title_fontsize=9)  # fmt: skip
         return fig

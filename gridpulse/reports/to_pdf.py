@@ -129,6 +129,16 @@ def render(doc: Document) -> bytes:
     pdf.ln(1)
     pdf.table_of(doc.ranking, widths=[6, 14, 12, 8, 9, 11, 10, 9, 9, 8, 12, 9], size=8)
     pdf.add_page()
+    if len(doc.departments):
+        pdf.heading(t("report_departments_title"))
+        pdf.note(t("status_legend_short"))
+        pdf.table_of(doc.departments, size=7)
+    if len(doc.red_black):
+        pdf.heading(t("report_red_black_title"))
+        pdf.note(t("lists_rule_short"))
+        pdf.table_of(doc.red_black, widths=[7, 8, 9, 14, 7, 8, 47], size=7.5)
+    if len(doc.departments) or len(doc.red_black):
+        pdf.add_page()
     pdf.heading(t("report_overdue_title", n=len(doc.overdue), total=doc.overdue_total))
     if doc.overdue.empty:
         pdf.note(t("report_no_overdue"), size=11)

@@ -64,6 +64,11 @@ def render(doc: Document) -> bytes:
         n = RANKING_SLIDE_ROWS
         deck.tables(t("report_ranking_top", n=n), ranked.head(n), 12, widths=RANKING_WIDTHS, note=note)
         deck.tables(t("report_ranking_bottom", n=n), ranked.tail(n), 12, widths=RANKING_WIDTHS, note=note)
+    if len(doc.departments):
+        deck.tables(t("report_departments_title"), doc.departments, 10.5, note=t("status_legend_short"))
+    if len(doc.red_black):
+        widths = [0.7, 0.9, 1.0, 1.6, 0.7, 0.8, 6.6]
+        deck.tables(t("report_red_black_title"), doc.red_black, 10.5, widths=widths, note=t("lists_rule_short"))
     title = t("report_overdue_title", n=len(doc.overdue), total=doc.overdue_total)
     if doc.overdue.empty:
         s = deck.slide(title)

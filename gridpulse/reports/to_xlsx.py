@@ -10,7 +10,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from gridpulse import exports, metrics, views
+from gridpulse import exports, metrics, scorecard, views
 from gridpulse.reports.request import ReportRequest
 from gridpulse.store import Store
 from gridpulse.strings import t
@@ -41,8 +41,13 @@ def report_tables(store: Store, req: ReportRequest) -> dict[str, pd.DataFrame]:
                  for c in ["grid_name", "level1_share", "level2_share", "level3_share", "resolved"]}
     )  # fmt: skip
     by_month = views.category_by_month(store, scope, f)
-    return {t("sheet_headline"): headline, t("sheet_ranking"): ranking, t("sheet_matrix"): matrix,
-            t("sheet_overdue"): overdue, t("sheet_levels"): levels, t("sheet_category_month"): by_month}  # fmt: skip
+    sheets = {t("sheet_headline"): headline, t("sheet_ranking"): ranking, t("sheet_matrix"): matrix,
+              t("sheet_overdue"): overdue, t("sheet_levels"): levels, t("sheet_category_month"): by_month}  # fmt: skip
+    if scorecard.sees_departments(scope):
+        card = scorecard.department_scorecard(store, scope, f, as_of)
+        sheets[t("sheet_departments")] = scorecard.department_sheet(card) if len(card) else pd.DataFrame()
+    sheets[t("sheet_red_black")] = scorecard.lists_frame(store, scope, f, as_of)
+    return sheets
 
 
 RATE_HEADERS = {t(c) for c in metrics.RATE_METRICS}

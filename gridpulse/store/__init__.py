@@ -9,20 +9,23 @@ project uses; each of its parts is a module with one job:
 - ``connection``: opening the file, a cursor under the lock, ``query``, the street's meta data;
 - ``sql``: the where-builder (scope, filters, period; the deadline expression; masking);
 - ``analytics``: scoped reads the figures are computed from;
+- ``accountability``: stage timings and the lists a leader acts on (scoped too);
+- ``settings``: what an admin sets while the street runs (targets and weights);
 - ``accounts``: users, log-in sessions and throttling counters, the audit log;
 - ``imports``: imports and grid replacement, in one transaction each.
 """
 
 from __future__ import annotations
 
+from gridpulse.store.accountability import Accountability
 from gridpulse.store.accounts import Accounts
-from gridpulse.store.analytics import Analytics
 from gridpulse.store.connection import StoreError
 from gridpulse.store.imports import IMPORT_TABLES, Imports
 from gridpulse.store.schema import CASE_COLUMNS, GRID_COLUMNS, RESOURCE_COLUMNS, create_empty, write_street
+from gridpulse.store.settings import Settings
 
 
-class Store(Analytics, Accounts, Imports):
+class Store(Accountability, Accounts, Imports, Settings):
     """One GridPulse database: everything the dashboard, the CLI and the importers read and write."""
 
 

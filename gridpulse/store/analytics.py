@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from datetime import datetime
+from typing import ClassVar
 
 import pandas as pd
 
@@ -63,30 +64,60 @@ class Analytics(Connection):
 
     # ---- case figures ---------------------------------------------------
 
-    def case_components(self, scope: Scope, f: Filters, as_of: datetime, by: str | None = None) -> pd.DataFrame:
-        """The counts every rate is built from, for the whole selection or per ``by``.
+    # What ``case_components`` and ``stage_hours`` may group by: the key's SQL (alias c; gk: the case's grid).
+    GROUP_KEYS: ClassVar[dict[str, str]] = {
+        "grid_code": "c.grid_code",
+        "category": "c.category",
+        "source": "c.source",
+        "department": "c.department",
+        "community": "gk.community",
+    }
 
-        ``by`` is None, ``"grid_code"`` or ``"category"``. Each count says which event
-        falls in the period: reported (cases), resolved (resolved, on_time, level1-3,
-        reopened, median_hours), deadline (due, due_resolved) or rated (rated,
-        satisfied). A missing deadline is ``DEFAULT_DEADLINE_HOURS`` after reporting.
-        Backlog and overdue are taken at the period's end or ``as_of``, whichever is
-        earlier.
-        """
-        if by not in (None, "grid_code", "category"):
+    def _grouping(self, by: str | None) -> tuple[str, str, str]:
+        """(select key, join, group clause) for grouping by ``by`` (None: one row for everything)."""
+        if by is None:
+            return "", "", ""
+        if by not in self.GROUP_KEYS:
             raise ValueError(by)
+        join = "LEFT JOIN grids gk ON gk.grid_code = c.grid_code" if by == "community" else ""
+        return f"{self.GROUP_KEYS[by]} AS key,", join, "GROUP BY ALL ORDER BY key"
+
+    def case_components(
+        self,
+        scope: Scope,
+        f: Filters,
+        as_of: datetime,
+        by: str | None = None,
+        accept_hours: float = config.ACCEPT_LIMIT_HOURS,
+    ) -> pd.DataFrame:
+        """The counts every rate is built from, for the whole selection or per ``by`` (see ``GROUP_KEYS``).
+
+        Each count says which event falls in the period: reported (cases), resolved (resolved,
+        on_time, level1-3, on_spot, reopened, median_hours, p90_hours), dispatched (dispatched;
+        accept_due: its signing limit of ``accept_hours`` has passed by the stamp;
+        accepted_in_time), deadline (due, due_resolved) or rated (rated, satisfied,
+        dissatisfied). A missing deadline is ``DEFAULT_DEADLINE_HOURS`` after reporting.
+        Backlog and overdue are taken at the period's end or ``as_of``, whichever is earlier.
+        """
+        key, join, group = self._grouping(by)
         conds, params = sql.cases_where(scope, f)
         stamp = min(f.end_ts, as_of)
         params |= sql.period_params(f) | {
             "stamp": stamp,
             "sat": config.SATISFIED_MIN_STARS,
+            "unsat": config.DISSATISFIED_MAX_STARS,
             "default_deadline_h": config.DEFAULT_DEADLINE_HOURS,
+            "accept_s": int(accept_hours * 3600),
+            "on_spot_s": int(config.ON_SPOT_HOURS * 3600),
         }
         deadline = sql.deadline()
         rep, res = sql.in_period("reported_at"), sql.in_period("resolved_at")
         due = f"{deadline} >= $start AND {deadline} < $stamp"
         rat = f"{sql.in_period('rated_at')} AND satisfaction IS NOT NULL"
+        dis = sql.in_period("dispatched_at")
+        accept_due = f"{dis} AND dispatched_at + to_seconds($accept_s) <= $stamp"
         open_at = "reported_at < $stamp AND (resolved_at IS NULL OR resolved_at >= $stamp)"
+        hours = "epoch(resolved_at - reported_at) / 3600.0"
         # Only cases with an event at or after the period's start can count in it: skip the
         # rest before aggregating (cases are stored in reporting order, so whole row
         # groups after the period are skipped too).
@@ -96,8 +127,6 @@ class Analytics(Connection):
             f"(resolved_at IS NULL OR resolved_at >= least($start, $stamp) OR rated_at >= $start"
             f" OR {deadline} >= $start)",
         ]
-        key = f"c.{by} AS key," if by else ""
-        group = "GROUP BY ALL ORDER BY key" if by else ""
         text = f"""
             SELECT {key}
               count(*) FILTER ({rep}) AS cases,
@@ -106,17 +135,25 @@ class Analytics(Connection):
               count(*) FILTER ({res} AND handled_level = 1) AS level1,
               count(*) FILTER ({res} AND handled_level = 2) AS level2,
               count(*) FILTER ({res} AND handled_level = 3) AS level3,
+              count(*) FILTER ({res} AND handled_level = 1
+                               AND resolved_at <= reported_at + to_seconds($on_spot_s)) AS on_spot,
               count(*) FILTER ({res} AND reopened) AS reopened,
-              median(epoch(resolved_at - reported_at) / 3600.0) FILTER ({res}) AS median_hours,
+              median({hours}) FILTER ({res}) AS median_hours,
+              quantile_cont({hours}, 0.9) FILTER ({res}) AS p90_hours,
+              count(*) FILTER ({dis}) AS dispatched,
+              count(*) FILTER ({accept_due}) AS accept_due,
+              count(*) FILTER ({accept_due} AND accepted_at IS NOT NULL
+                               AND accepted_at <= dispatched_at + to_seconds($accept_s)) AS accepted_in_time,
               count(*) FILTER ({due}) AS due,
               count(*) FILTER ({due} AND resolved_at IS NOT NULL AND resolved_at < $stamp)
                   AS due_resolved,
               count(*) FILTER ({rat}) AS rated,
               count(*) FILTER ({rat} AND satisfaction >= $sat) AS satisfied,
+              count(*) FILTER ({rat} AND satisfaction <= $unsat) AS dissatisfied,
               count(*) FILTER ({open_at}) AS backlog,
               count(*) FILTER ({open_at} AND {deadline} < $stamp) AS overdue,
               count(*) FILTER ({rep} AND c.grid_code IS NULL) AS unassigned
-            FROM cases c {sql.where(conds)} {group}
+            FROM cases c {join} {sql.where(conds)} {group}
         """
         return self.query(text, params)
 

@@ -136,6 +136,8 @@ CASE_COLUMNS = [
     "status", "handled_level", "department", "satisfaction", "reopened",
     "reporter_name", "reporter_phone", "address",
 ]  # fmt: skip
+# ``placement`` is not listed: importers derive it apart (ingest.run); write_street writes it
+# when the cases frame has it, NULL otherwise.
 GRID_COLUMNS = ["grid_code", "grid_name", "community", "households", "grid_head", "geometry"]
 RESOURCE_COLUMNS = ["resource_id", "name", "kind", "level", "lon", "lat", "grid_code"]
 
@@ -177,9 +179,11 @@ def _write_street(
         con.execute(SCHEMA)
         for table, frame, cols in (
             ("grids", grids, GRID_COLUMNS),
-            ("cases", cases, CASE_COLUMNS),
+            ("cases", cases, [*CASE_COLUMNS, "placement"]),
             ("resources", resources, RESOURCE_COLUMNS),
         ):
+            if table == "cases" and "placement" not in frame:  # optional: NULL when the frame has none
+                frame = frame.assign(placement=pd.Series(None, index=frame.index, dtype=object))
             con.register("incoming", frame[cols])
             con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM incoming")
             con.unregister("incoming")

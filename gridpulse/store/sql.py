@@ -6,6 +6,7 @@ forgotten and the period is written once.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pandas as pd
@@ -34,6 +35,12 @@ def period_params(f: Filters) -> dict[str, Any]:
 def masked(rows: pd.DataFrame, scope: Scope, mask: bool) -> pd.DataFrame:
     """Personal data masked unless the role needs it; ``mask`` masks it for everybody."""
     return privacy.mask_cases(rows) if mask or not scope.sees_personal_data else rows
+
+
+def used(text: str, params: dict[str, Any]) -> dict[str, Any]:
+    """The parameters ``text`` names (DuckDB refuses unused ones): for queries whose parts vary."""
+    names = set(re.findall(r"\$(\w+)", text))
+    return {k: v for k, v in params.items() if k in names}
 
 
 def where(conds: list[str]) -> str:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import altair as alt
 import pandas as pd
 import streamlit as st
 
-from gridpulse import formats, reports, views
+from gridpulse import formats, reports, scorecard, targets, views
 from gridpulse.filters import Filters
 from gridpulse.reports import fonts
-from gridpulse.safe_text import md_join, md_text
+from gridpulse.safe_text import html_text, md_join, md_text
 from gridpulse.strings import t
 from gridpulse.ui import cache, session
 
@@ -89,10 +90,7 @@ def ranking(perf: pd.DataFrame, rows: int | None = None) -> None:
         table if rows is None else table.head(rows),
         hide_index=True,
         width="stretch",
-        column_config={
-            t(c): st.column_config.ProgressColumn(format="percent", min_value=0, max_value=1)
-            for c in ("resolution_rate", "resolution_lower_bound")
-        },
+        column_config={t("resolution_rate"): st.column_config.NumberColumn(format="percent")},
     )
 
 
@@ -117,3 +115,116 @@ def report_downloads(f: Filters) -> None:
                 key=f"report_{fmt}",
                 width="stretch",
             )
+
+
+STATUS_BACKGROUND = {"green": "#e0f3db", "amber": "#fee8c8", "red": "#fcbba1"}
+
+
+def status_table(text: pd.DataFrame, status: pd.DataFrame, height: int | None = None) -> None:
+    """A table of figures written as text, each cell shaded by its target status (marks ✔ △ ✖ say it too)."""
+    css = status.map(lambda s: f"background-color: {STATUS_BACKGROUND[s]}" if s in STATUS_BACKGROUND else "")
+    styled = text.style.apply(lambda _: css.to_numpy(), axis=None)
+    st.dataframe(styled, hide_index=True, width="stretch", height=height or "auto")
+
+
+def target_summary(rows: pd.DataFrame) -> None:
+    """The selection's figures against their targets: value, target, ratio and status, as a table."""
+    text = pd.DataFrame(
+        {
+            t("metric_col"): [t(m) for m in rows["metric"]],
+            t("value_col"): [formats.value(m, v) for m, v in zip(rows["metric"], rows["value"], strict=True)],
+            t("target_col"): [scorecard.target_text(m, v) for m, v in zip(rows["metric"], rows["target"], strict=True)],
+            t("ratio_col"): [t("no_data") if formats.missing(r) else f"{r:.2f}×" for r in rows["ratio"]],
+            t("status_col"): [t(f"status_{s}") if isinstance(s, str) else t("status_none") for s in rows["status"]],
+            t("sample"): [formats.count(n) for n in rows["sample"]],
+        }
+    )
+    status = pd.DataFrame({c: rows["status"].tolist() if c == t("status_col") else [None] * len(rows) for c in text})
+    status_table(text, status)
+
+
+def worst_department(card: pd.DataFrame, cfg: targets.Settings) -> None:
+    """One sentence naming the department that misses a target worst, and by which rate."""
+    found = scorecard.worst_department(card)
+    if found is None:
+        st.success(t("dept_all_green"))
+        return
+    worst, metric = found
+    den = targets.RATE_TARGETS[metric][1]
+    st.error(
+        t(
+            "dept_worst",
+            department=md_text(worst["key"]),
+            metric=t(metric),
+            value=formats.value(metric, worst[metric]),
+            target=scorecard.target_text(metric, cfg.targets[metric]),
+            ratio=worst[f"{metric}_ratio"],
+            n=int(worst[den]),
+        )
+    )
+
+
+def stage_table(timings: pd.DataFrame) -> None:
+    """Median and p90 hours per step (rows: units), one column pair per step."""
+    if timings.empty:
+        st.info(t("empty"))
+        return
+    wide = timings.pivot_table(index="key", columns="step", values=["median", "p90"], sort=False)
+    steps = [s for s in timings["step"].unique() if ("median", s) in wide.columns]
+    out = pd.DataFrame({t("unit_name"): wide.index.astype(str)})
+    for step in steps:
+        out[f"{t(f'step_{step}')} {t('median_col')}"] = wide[("median", step)].round(1).to_numpy()
+        out[f"{t(f'step_{step}')} {t('p90_col')}"] = wide[("p90", step)].round(1).to_numpy()
+    st.dataframe(out, hide_index=True, width="stretch")
+
+
+RATES_BY_COLUMNS = ("cases", "resolved", "on_time_rate", "satisfaction", "rework_rate", "accept_in_time_rate",
+                    "on_spot_share", "median_hours", "p90_hours")  # fmt: skip
+
+
+def rates_by(rows: pd.DataFrame, by: str) -> None:
+    """Cases and rates per category or source: a chart of cases (bars) and on-time rate (labels), and the table."""
+    if rows.empty:
+        st.info(t("empty"))
+        return
+    shown = rows.assign(name=rows["key"].astype(str), on_time=rows["on_time_rate"].astype(float))
+    bars = alt.Chart(shown).mark_bar(color="#4c78a8").encode(
+        x=alt.X("cases:Q", title=t("cases")),
+        y=alt.Y("name:N", sort="-x", title=None),
+        tooltip=[alt.Tooltip("name:N", title=t(by)), alt.Tooltip("cases:Q", title=t("cases")),
+                 alt.Tooltip("on_time:Q", title=t("on_time_rate"), format=".1%"),
+                 alt.Tooltip("satisfaction:Q", title=t("satisfaction"), format=".1%")],
+    )  # fmt: skip
+    st.altair_chart(bars.properties(height=max(160, 26 * len(shown))), width="stretch")
+    table = pd.DataFrame({t(by): shown["name"]})
+    for col in RATES_BY_COLUMNS:
+        table[t(col)] = [formats.value(col, v) for v in rows[col]]
+    st.dataframe(table, hide_index=True, width="stretch")
+    st.caption(t("by_caption"))
+
+
+def flow_chart(nodes: list[str], links: pd.DataFrame) -> None:
+    """The three-level linkage as a Sankey diagram (plotly.js bundled with Streamlit: no CDN)."""
+    import plotly.graph_objects as go
+
+    if links.empty:
+        st.info(t("empty"))
+        return
+    fig = go.Figure(
+        go.Sankey(
+            # plotly.js reads <b>, <a href> … in labels: names from data are escaped to show literally.
+            node={"label": [html_text(n) for n in nodes], "pad": 14, "thickness": 14, "color": "#9ecae1"},
+            link={"source": links["source"], "target": links["target"], "value": links["value"]},
+        )
+    )
+    fig.update_layout(height=420, margin={"l": 10, "r": 10, "t": 10, "b": 10}, font={"size": 13})
+    st.plotly_chart(fig, width="stretch", config={"displaylogo": False})
+
+
+def action_lists(f: Filters, stale_days: int) -> None:
+    """The lists a leader acts on, one tab each, masked as the role requires."""
+    kinds = ("oldest_open", "stale", "dissatisfied", "reopened")
+    tabs = st.tabs([t(f"action_{k}", days=stale_days) for k in kinds])
+    for tab, kind in zip(tabs, kinds, strict=True):
+        rows = cache.view(scorecard.action_list, f, cache.as_of(), kind)
+        tab.dataframe(views.labelled_cases(rows), hide_index=True, width="stretch")
