@@ -228,17 +228,15 @@ def department_scorecard(store: Store, scope: Scope, f: Filters, as_of: datetime
 
 
 def worst_department(card: pd.DataFrame) -> tuple[pd.Series, str] | None:
-    """The department and rate missing its target worst: the red cell with the lowest ratio, or None."""
-    misses = [
-        (row[f"{m}_ratio"], i, m)
-        for i, row in card.iterrows()
-        for m in SCORECARD_RATES
-        if row.get(f"{m}_status") == "red" and not formats.missing(row[f"{m}_ratio"])
-    ]
-    if not misses:
+    """The lowest-scoring department that misses a target beyond chance, and its worst such rate; or None.
+
+    Every department is looked at (not only the lowest score), so a red cell is never missed.
+    """
+    red = card[[worst_miss(row) is not None for _, row in card.iterrows()]]
+    if red.empty:
         return None
-    _, i, metric = min(misses)
-    return card.loc[i], metric
+    row = red.sort_values("score").iloc[0]
+    return row, str(worst_miss(row))
 
 
 def worst_miss(row: pd.Series) -> str | None:

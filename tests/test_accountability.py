@@ -382,7 +382,10 @@ def test_worst_department_is_the_worst_red_cell_of_any_department() -> None:
     assert scorecard.worst_department(card) is None  # nobody red: the lowest score is not a miss
     card.loc[1, "satisfaction_status"], card.loc[1, "satisfaction_ratio"] = "red", 0.8
     row, metric = scorecard.worst_department(card)
-    assert (row["key"], metric) == ("乙", "satisfaction")
+    assert (row["key"], metric) == ("乙", "satisfaction")  # the only red one, though not the lowest score
+    card.loc[0, "rework_rate_status"], card.loc[0, "rework_rate_ratio"] = "red", 0.9
+    row, metric = scorecard.worst_department(card)
+    assert (row["key"], metric) == ("甲", "rework_rate")  # of the red ones, the lowest score
 
 
 def test_lists_are_chosen_street_wide_then_scoped(store: Store) -> None:
