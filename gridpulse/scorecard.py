@@ -270,6 +270,16 @@ def stage_timings(store: Store, scope: Scope, f: Filters, by: str | None = None)
     return pd.DataFrame(rows, columns=["key", "step", "cases", "median", "p90"])
 
 
+def stage_wide(timings: pd.DataFrame) -> pd.DataFrame:
+    """A ``stage_timings`` table as shown: a row per unit, median and p90 hours per step (Chinese headings)."""
+    out = pd.DataFrame({t("unit_name"): pd.unique(timings["key"]).astype(str)})
+    for step in pd.unique(timings["step"]):
+        rows = timings[timings["step"] == step].set_index("key").reindex(pd.unique(timings["key"]))
+        out[f"{t(f'step_{step}')} {t('median_col')}"] = rows["median"].astype(float).round(1).to_numpy()
+        out[f"{t(f'step_{step}')} {t('p90_col')}"] = rows["p90"].astype(float).round(1).to_numpy()
+    return out
+
+
 def slowest_step(timings: pd.DataFrame) -> str | None:
     """The lifecycle step (not the total) with the longest median wait, overall."""
     steps = timings[timings["step"].isin(STEP_NAMES[:-1]) & timings["median"].notna()]

@@ -339,6 +339,10 @@ def test_workbook_and_slides_carry_departments_and_lists(dept_store: Store) -> N
     assert rows["热力公司"]["按期办结率"] == 0.5
     assert rows["热力公司"]["满意率状态"] == "未达标"
     assert "红黑榜" in wb.sheetnames
+    stages = {r[0]: r for r in wb["环节用时"].iter_rows(min_row=2, values_only=True)}
+    heads = [c.value for c in wb["环节用时"][1]]
+    assert stages["全部"][heads.index("签收(派单→签收) 中位数(小时)")] == 1.5  # as on the page
+    assert set(stages) == {"全部", "区住建局", "热力公司"}
     deck = Presentation(io.BytesIO(reports.render(dept_store, req, "pptx")))
     texts = [
         cell.text

@@ -53,7 +53,7 @@ def browser_page(server: str):
 
 
 def _open(page, name: str) -> None:
-    page.get_by_role("link", name=name).click()
+    page.locator("[data-testid=stSidebarNav]").get_by_role("link", name=name).click()
     page.wait_for_selector(f"h1:has-text('{name}')", timeout=60_000)
     page.wait_for_selector(READY[name], timeout=60_000)
     page.wait_for_selector("[data-testid=stStatusWidget]", state="detached", timeout=60_000)

@@ -20,12 +20,12 @@ pytestmark = pytest.mark.browser
 browserkit.require_browser()
 
 MAP = "iframe[title='streamlit_folium.st_folium']"
-ALL = ["总览", "诉求热力图", "四级服务矩阵", "网格办结率"]
+ALL = ["总览", "诉求热力图", "四级服务矩阵", "网格办结率", "考核排名与红黑榜"]
 PAGES = {
-    "leader": ALL,
+    "leader": [*ALL, "部门考核"],
     "sec": ALL,
     "head": ALL,
-    "liaison": ["总览", "诉求热力图", "网格办结率"],
+    "liaison": ["总览", "诉求热力图", "网格办结率", "考核排名与红黑榜", "部门考核"],
     "admin": [*ALL, "数据导入", "用户与审计"],
 }
 
@@ -66,9 +66,16 @@ def test_no_imported_text_runs_on_any_page(server: str, browser, role: str) -> N
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
     browserkit.log_in(page, server, role)
     for name in PAGES[role]:
-        page.get_by_role("link", name=name).click()
+        page.locator("[data-testid=stSidebarNav]").get_by_role("link", name=name).click()
         page.wait_for_selector(f"h1:has-text('{name}')", timeout=60_000)
         _settle(page)
+        if name == "总览":  # the flow chart (plotly) names communities and departments
+            page.get_by_role("tab", name="三级联动流向").click()
+            page.locator("[data-testid=stPlotlyChart] .sankey").first.wait_for(state="attached", timeout=60_000)
+            labels = page.locator("[data-testid=stPlotlyChart] .node-label").evaluate_all(
+                "els => els.map(e => e.textContent || '')"
+            )
+            assert any("<" in label or "[" in label for label in labels), labels  # shown as written
         if page.locator(MAP).count():
             _hover_map(page)
             tooltip = page.frame_locator(MAP).first.locator(".leaflet-tooltip")

@@ -41,12 +41,13 @@ STREET = Scope.street()
 PUNCTUATION = set(string.punctuation)
 GRID_NAMES = HOSTILE_VALUES[:9]  # grids 1-9, in order (tests/hostile.py)
 PAGES = {
-    "leader": ["overview", "heatmap", "service_matrix", "resolution", "meeting"],
-    "sec": ["overview", "heatmap", "service_matrix", "resolution", "meeting"],
-    "head": ["overview", "heatmap", "service_matrix", "resolution", "meeting"],
-    "liaison": ["overview", "heatmap", "resolution", "meeting"],
-    "admin": ["overview", "heatmap", "service_matrix", "resolution", "meeting", "admin", "import"],
-}
+    "leader": ["overview", "heatmap", "service_matrix", "resolution", "meeting", "accountability", "departments"],
+    "sec": ["overview", "heatmap", "service_matrix", "resolution", "meeting", "accountability", "departments"],
+    "head": ["overview", "heatmap", "service_matrix", "resolution", "meeting", "accountability"],
+    "liaison": ["overview", "heatmap", "resolution", "meeting", "accountability", "departments"],
+    "admin": ["overview", "heatmap", "service_matrix", "resolution", "meeting", "accountability", "departments",
+              "admin", "import"],
+}  # fmt: skip
 # Element types whose text Streamlit shows as it is (or that are checked on their own).
 NOT_MARKDOWN = {"text", "code", "exception", "html", "component_instance", "dataframe", "arrow_data_frame"}
 

@@ -47,6 +47,9 @@ def report_tables(store: Store, req: ReportRequest) -> dict[str, pd.DataFrame]:
         card = scorecard.department_scorecard(store, scope, f, as_of)
         sheets[t("sheet_departments")] = scorecard.department_sheet(card) if len(card) else pd.DataFrame()
     sheets[t("sheet_red_black")] = scorecard.lists_frame(store, scope, f, as_of)
+    by = "department" if scorecard.sees_departments(scope) else "community"
+    stages = pd.concat([scorecard.stage_timings(store, scope, f), scorecard.stage_timings(store, scope, f, by)])
+    sheets[t("sheet_stages")] = scorecard.stage_wide(stages) if len(stages) else pd.DataFrame()
     return sheets
 
 

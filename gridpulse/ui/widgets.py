@@ -169,13 +169,7 @@ def stage_table(timings: pd.DataFrame) -> None:
     if timings.empty:
         st.info(t("empty"))
         return
-    wide = timings.pivot_table(index="key", columns="step", values=["median", "p90"], sort=False)
-    steps = [s for s in timings["step"].unique() if ("median", s) in wide.columns]
-    out = pd.DataFrame({t("unit_name"): wide.index.astype(str)})
-    for step in steps:
-        out[f"{t(f'step_{step}')} {t('median_col')}"] = wide[("median", step)].round(1).to_numpy()
-        out[f"{t(f'step_{step}')} {t('p90_col')}"] = wide[("p90", step)].round(1).to_numpy()
-    st.dataframe(out, hide_index=True, width="stretch")
+    st.dataframe(scorecard.stage_wide(timings), hide_index=True, width="stretch")
 
 
 RATES_BY_COLUMNS = ("cases", "resolved", "on_time_rate", "satisfaction", "rework_rate", "accept_in_time_rate",
