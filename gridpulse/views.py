@@ -310,7 +310,8 @@ def ranking_table(perf: pd.DataFrame) -> pd.DataFrame:
     out = out.rename(columns={"rank": "street_rank"})
     out["median_hours"] = out["median_hours"].round(1)
     out["score"] = out["score"].round(1)
-    for col in ("on_time_rate", "self_resolved_share", "satisfaction", "rework_rate", "accept_in_time_rate"):
+    for col in ("resolution_rate", "on_time_rate", "self_resolved_share", "satisfaction", "rework_rate",
+                "accept_in_time_rate"):  # fmt: skip
         out[col] = [None if v is None or pd.isna(v) else f"{v * 100:.1f}%" for v in out[col]]
     return out.rename(columns={c: t(c) for c in out.columns})
 

@@ -90,7 +90,6 @@ def ranking(perf: pd.DataFrame, rows: int | None = None) -> None:
         table if rows is None else table.head(rows),
         hide_index=True,
         width="stretch",
-        column_config={t("resolution_rate"): st.column_config.NumberColumn(format="percent")},
     )
 
 
