@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from geo import shapes
-from gridpulse import config, exports, metrics, scorecard
+from gridpulse import config, exports, formats, metrics, scorecard, targets
 from gridpulse.filters import Filters
 from gridpulse.scope import GRID_HEAD, LIAISON, SECRETARY, Scope
 from gridpulse.store import Store
@@ -302,18 +302,34 @@ RANKING_COLUMNS = [
 ]  # fmt: skip
 
 
-def ranking_table(perf: pd.DataFrame) -> pd.DataFrame:
-    """The per-grid ranking with sample sizes beside every rate, Chinese headings."""
-    out = perf[RANKING_COLUMNS].copy()
-    # The street rank "3/60": a grid head's two grids are ranked among all the street's grids.
-    out["rank"] = [scorecard.rank_text(r, u) for r, u in zip(perf["rank"], perf["units"], strict=True)]
-    out = out.rename(columns={"rank": "street_rank"})
-    out["median_hours"] = out["median_hours"].round(1)
-    out["score"] = out["score"].round(1)
-    for col in ("resolution_rate", "on_time_rate", "self_resolved_share", "satisfaction", "rework_rate",
-                "accept_in_time_rate"):  # fmt: skip
-        out[col] = [None if v is None or pd.isna(v) else f"{v * 100:.1f}%" for v in out[col]]
-    return out.rename(columns={c: t(c) for c in out.columns})
+def ranking_table(perf: pd.DataFrame, cfg: targets.Settings = targets.DEFAULTS) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The per-grid ranking as shown, and each cell's target status (for shading).
+
+    Rates with a target are written ``○ 96.9%（1.08×）`` (status tested against chance on the grid's
+    own counts, CityScore ratio); sample sizes stand beside them; the rank is the street rank.
+    """
+    text = pd.DataFrame(
+        {t("street_rank"): [scorecard.rank_text(r, u) for r, u in zip(perf["rank"], perf["units"], strict=True)]}
+    )
+    status = pd.DataFrame({t("street_rank"): [None] * len(perf)})
+    for col in RANKING_COLUMNS[1:]:
+        states: list[str | None] = [None] * len(perf)
+        if col in targets.RATE_TARGETS:
+            num, den, _ = targets.RATE_TARGETS[col]
+            states = [
+                targets.status(col, v, cfg, (int(a), int(b)))
+                for v, a, b in zip(perf[col], perf[num], perf[den], strict=True)
+            ]
+            cells = [scorecard.with_target(col, v, st, cfg) for v, st in zip(perf[col], states, strict=True)]
+        elif col in targets.HOUR_TARGETS:
+            states = [targets.status(col, None if pd.isna(v) else float(v), cfg) for v in perf[col]]
+            cells = [scorecard.with_target(col, v, st, cfg) for v, st in zip(perf[col], states, strict=True)]
+        elif col in ("grid_name", "community"):
+            cells = perf[col].fillna("").astype(str).tolist()
+        else:
+            cells = [formats.value(col, v) for v in perf[col]]
+        text[t(col)], status[t(col)] = cells, states
+    return text, status
 
 
 COMPARED_RATES = ("resolution_rate", "on_time_rate", "satisfaction")

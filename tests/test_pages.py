@@ -82,7 +82,10 @@ def test_resolution_ranking(app: AppTest) -> None:
     ranking = app.dataframe[0].value
     first = ranking.iloc[0]
     assert first["网格名称"] == "第2网格"
-    assert first["受理件数"] == 2
+    assert first["受理件数"] == "2"
+    assert first["全街道排名"] == "1/5"
+    assert first["满意率"] == "○ 100.0%（1.03×）"  # c04: 4 stars, 1 of 1 against 97 %
+    assert first["按期办结率"] == "○ 100.0%（1.11×）"
 
 
 @pytest.mark.parametrize("page", PAGES)

@@ -85,12 +85,10 @@ def meeting_style(dark: bool) -> None:
 
 def ranking(perf: pd.DataFrame, rows: int | None = None) -> None:
     """The per-grid ranking table (sample sizes beside the rates), optionally its top rows."""
-    table = views.ranking_table(perf)
-    st.dataframe(
-        table if rows is None else table.head(rows),
-        hide_index=True,
-        width="stretch",
-    )
+    text, status = views.ranking_table(perf, cache.unscoped(scorecard.settings))
+    if rows is not None:
+        text, status = text.head(rows), status.head(rows)
+    status_table(text, status)
 
 
 def report_downloads(f: Filters) -> None:
