@@ -43,6 +43,11 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _read_password(args: argparse.Namespace) -> str:
+    from gridpulse import serving
+
+    given = serving.served_password.get()
+    if given is not None:  # run by the dashboard for a caller, who typed it on their side
+        return given
     if args.password_stdin:
         return sys.stdin.readline().rstrip("\n")
     first = getpass.getpass(t("cli_password"))
@@ -56,8 +61,29 @@ def _db_path(args: argparse.Namespace) -> Path:
 
 
 def _open_store(args: argparse.Namespace, write: bool | None = None) -> Store:
-    """The store, or ``DatabaseError`` (missing, locked, damaged, read-only when ``write``: see ``dbopen``)."""
+    """The store, or ``DatabaseError`` (missing, locked, damaged, read-only when ``write``: see ``dbopen``).
+
+    Run by the dashboard for a caller (gridpulse/serving.py), the dashboard's own open store.
+    """
+    from gridpulse import serving
+
+    mine = serving.served_store.get()
+    if mine is not None:
+        return _Borrowed(mine)  # type: ignore[return-value]
     return Store(_db_path(args), write=write)
+
+
+class _Borrowed:
+    """The dashboard's store lent to a command: everything but ``close`` (others are using it)."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._store, name)
+
+    def close(self) -> None:
+        pass
 
 
 def _users(args: argparse.Namespace) -> int:
@@ -127,6 +153,26 @@ def _targets(args: argparse.Namespace) -> int:
         store.close()
 
 
+def _ask_the_dashboard(args: argparse.Namespace, argv: list[str]) -> int | None:
+    """The database is held by the dashboard: run the command there (gridpulse/serving.py); None if none answers."""
+    from gridpulse import serving
+
+    info = serving.read(_db_path(args))
+    if info is None or serving.served_store.get() is not None or not argv or argv[0] not in serving.SERVED_COMMANDS:
+        return None
+    password = None
+    if args.func is _users and args.action in ("add", "passwd"):
+        password = _read_password(args)
+    try:
+        rc, out, err = serving.ask(info, argv, password)
+    except serving.NotServingError:
+        return None
+    print(t("serving_forwarded", port=info.port), file=sys.stderr)
+    print(out, end="")
+    print(err, end="", file=sys.stderr)
+    return rc
+
+
 def _bench(args: argparse.Namespace) -> int:
     from gridpulse.benchmarks import pages as bench
 
@@ -164,7 +210,8 @@ def _report(args: argparse.Namespace) -> int:
             raise auth.AuthError(t("cli_unknown_communities", names=t("list_separator").join(sorted(unknown))))
         f = Filters(start, end, communities)
         req = reports.ReportRequest(Scope.street(), f, store.as_of(), views.area_name(store, Scope.street(), f))
-        out = Path(args.out) if args.out else Path(reports.file_name(req.area, start, end, args.format))
+        name = reports.file_name(req.area, start, end, args.format)
+        out = Path(args.out) if args.out else Path(args.out_dir or ".") / name
         try:
             data = reports.render(store, req, args.format, args.map_metric)
         except (ValueError, fonts.FontMissingError) as err:
@@ -292,6 +339,7 @@ def main(argv: list[str] | None = None) -> int:
         default="resolution_rate",
         help=t("cli_help_map_metric"),
     )
+    r.add_argument("--out-dir", help=argparse.SUPPRESS)  # a served command writes to its caller's folder
     r.add_argument("--db", help=t("cli_help_db"))
     r.set_defaults(func=_report)
     bi = sub.add_parser("bench-import", help=t("cli_help_bench_import"))
@@ -333,6 +381,11 @@ def main(argv: list[str] | None = None) -> int:
         print(str(err), file=sys.stderr)
         return 2
     except dbopen.DatabaseError as err:  # the database missing, locked, damaged, read-only, on a full disk
+        forwarded = (
+            _ask_the_dashboard(args, list(sys.argv[1:] if argv is None else argv)) if err.kind == "locked" else None
+        )
+        if forwarded is not None:
+            return forwarded
         print(f"{err.message}\n{err.hint}", file=sys.stderr)
         return 2
     except store_pkg.StoreError as err:  # met after opening, e.g. a damaged block the first read missed

@@ -11,11 +11,11 @@ from urllib.parse import urlsplit
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from gridpulse import config, sessions
+from gridpulse import config, serving, sessions
 from gridpulse.store import Store
 
 # Windows takes file types from the registry, where other software often sets ``.js`` to
@@ -155,8 +155,28 @@ async def logout(request: Request) -> Response:
     return response
 
 
+async def admin_command(request: Request) -> Response:
+    """A command-line tool on this machine runs a command on this server's store (gridpulse/serving.py)."""
+    from gridpulse.__main__ import main
+
+    db = config.db_path()
+    client = request.client.host if request.client else None
+    if not serving.allowed(client, request.headers.get(serving.TOKEN_HEADER), serving.mine(db)):
+        return Response(status_code=403)
+    try:
+        body = await request.json()
+        argv = [str(a) for a in body["argv"]]
+        password = body.get("password")
+    except (ValueError, KeyError, TypeError):
+        return Response(status_code=400)
+    store = await run_in_threadpool(_store)
+    rc, out, err = await run_in_threadpool(serving.run_here, main, store, argv, password)
+    return JSONResponse({"rc": rc, "stdout": out, "stderr": err})
+
+
 def routes() -> list[Route]:
     return [
         Route(sessions.TICKET_PATH, session_from_ticket, methods=["GET"]),
         Route(sessions.LOGOUT_PATH, logout, methods=["GET"]),
+        Route(serving.ADMIN_PATH, admin_command, methods=["POST"]),
     ]

@@ -586,7 +586,7 @@ def test_locked_database_cli(locked: Path) -> None:
     for args in (["users", "add", "wang", "--role", "leader", "--password-stdin"], ["users", "list"]):
         r = cli(*args, "--db", str(locked), stdin="a-long-password\n")
         assert r.returncode == 2
-        says(r.stderr, "另一个程序正在写入此数据库", "（进程 ", "请先停止仪表盘")
+        says(r.stderr, "另一个程序正在写入此数据库", "（进程 ", "请等它结束后再试")
     assert digest(locked) == before
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from gridpulse import config
+from gridpulse import config, serving
 from gridpulse.store import Store
 
 _stores: dict[str, tuple[tuple[int, int], Store]] = {}
@@ -48,6 +48,8 @@ def store() -> Store:
             known[1].close()
         opened = Store(path)
         _stores[str(path)] = (identity, opened)
+        if not opened.read_only:
+            serving.opened(path)  # the command-line tools may now ask this process (gridpulse/serving.py)
         return opened
 
 
