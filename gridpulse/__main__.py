@@ -173,6 +173,14 @@ def _ask_the_dashboard(args: argparse.Namespace, argv: list[str]) -> int | None:
     return rc
 
 
+def _bench_load(args: argparse.Namespace) -> int:
+    from gridpulse.benchmarks import load
+
+    counts = [int(n) for n in str(args.sessions).split(",") if n.strip()]
+    print(load.table(load.run(args.cases, counts, args.seconds, args.import_rows)))
+    return 0
+
+
 def _bench(args: argparse.Namespace) -> int:
     from gridpulse.benchmarks import pages as bench
 
@@ -323,6 +331,13 @@ def main(argv: list[str] | None = None) -> int:
     b.add_argument("--generate", type=int, help=argparse.SUPPRESS)
     b.add_argument("--workdir", help=argparse.SUPPRESS)
     b.set_defaults(func=_bench)
+    bl = sub.add_parser("bench-load", help=t("cli_help_bench_load"))
+    bl.add_argument("--cases", type=int, default=200_000, help=t("cli_help_demo_cases"))
+    bl.add_argument("--sessions", default="1,10,20,50", help=t("cli_help_bench_sessions"))
+    bl.add_argument("--seconds", type=float, default=60.0, help=t("cli_help_bench_seconds"))
+    bl.add_argument("--import-rows", type=int, default=100_000, help=t("cli_help_bench_import_rows"))
+    bl.set_defaults(func=_bench_load)
+
     bc = sub.add_parser("bench-cache", help=t("cli_help_bench_cache"))
     bc.add_argument("--cases", type=int, default=config.DEMO_CASES, help=t("cli_help_bench_cases"))
     bc.add_argument("--users", type=int, default=10, help=t("cli_help_bench_users"))
