@@ -7,7 +7,11 @@ among their own two; the rows they get back are still only their own grids.
 
 from __future__ import annotations
 
+import os
+import threading
+from collections import OrderedDict
 from datetime import datetime
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -48,14 +52,48 @@ def ranking(store: Store, scope: Scope, f: Filters, as_of: datetime, unit: str) 
     return rows[rows["key"].isin(_visible(store, scope, f, unit, rows["key"]))].reset_index(drop=True)
 
 
+# The street's ranking is the same for every user, and several views of one page need it (the grid
+# table, the lists, the ranking): it is computed once per data version, settings, period and unit,
+# then shared. Keyed by the database file's identity too, so a replaced file is never answered from here.
+_RANKED: OrderedDict[tuple[Any, ...], pd.DataFrame] = OrderedDict()
+_RANKED_LOCK = threading.Lock()
+RANKED_KEPT = 64
+
+
 def _all_ranked(store: Store, scope: Scope, f: Filters, as_of: datetime, unit: str) -> pd.DataFrame:
     """Every unit of the street ranked (the scope decides nothing but a liaison's cases: their department's)."""
     if unit not in UNITS:
         raise ValueError(unit)
-    cfg = settings(store)
     whole = Filters(f.start, f.end, (), (), f.categories, f.sources)
     # A liaison's figures are their department's cases in every grid: ranked on those, not on all cases.
     base = scope if scope.role == LIAISON else Scope.street()
+    info = os.stat(store.path)
+    key = (
+        str(store.path),
+        info.st_dev,
+        info.st_ino,
+        store.data_version(),
+        store.targets_json(),
+        whole,
+        as_of,
+        unit,
+        base,
+    )
+    with _RANKED_LOCK:
+        known = _RANKED.get(key)
+        if known is not None:
+            _RANKED.move_to_end(key)
+            return known.copy()
+    rows = _rank(store, base, whole, as_of, unit)
+    with _RANKED_LOCK:
+        _RANKED[key] = rows
+        while len(_RANKED) > RANKED_KEPT:
+            _RANKED.popitem(last=False)
+    return rows.copy()
+
+
+def _rank(store: Store, base: Scope, whole: Filters, as_of: datetime, unit: str) -> pd.DataFrame:
+    cfg = settings(store)
     rows = unit_rates(store, base, whole, as_of, _BY[unit])
     rows = rows[rows["key"].notna()].reset_index(drop=True)
     rows = _with_names(store, rows, unit)

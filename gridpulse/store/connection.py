@@ -120,8 +120,9 @@ class Connection:
     # ---- reference data -------------------------------------------------
 
     def meta(self) -> dict[str, str]:
-        rows = self.query("SELECT key, value FROM meta")
-        return dict(zip(rows["key"], rows["value"], strict=True))
+        """The street's meta data. Read on every view call (data version, as-of): plain rows, no DataFrame."""
+        with self.cursor() as cur:
+            return dict(cur.execute("SELECT key, value FROM meta").fetchall())
 
     def is_demo(self) -> bool:
         return self.meta().get("source") == "demo"
