@@ -21,6 +21,7 @@ from gridpulse.filters import Filters
 from gridpulse.scope import GRID_HEAD, LIAISON, Scope
 from gridpulse.store import Store
 from gridpulse.store.accountability import STEPS
+from gridpulse.store.settings import TARGETS_KEY
 from gridpulse.strings import t
 
 UNITS = ("grid", "community", "department")
@@ -68,12 +69,14 @@ def _all_ranked(store: Store, scope: Scope, f: Filters, as_of: datetime, unit: s
     # A liaison's figures are their department's cases in every grid: ranked on those, not on all cases.
     base = scope if scope.role == LIAISON else Scope.street()
     info = os.stat(store.path)
+    meta = store.meta()  # one read for the data version and the settings (this is every page's hot path)
+    saved = meta.get(TARGETS_KEY)
     key = (
         str(store.path),
         info.st_dev,
         info.st_ino,
-        store.data_version(),
-        store.targets_json(),
+        meta.get("data_version", "0"),
+        saved,
         whole,
         as_of,
         unit,
@@ -84,7 +87,7 @@ def _all_ranked(store: Store, scope: Scope, f: Filters, as_of: datetime, unit: s
         if known is not None:
             _RANKED.move_to_end(key)
             return known.copy()
-    rows = _rank(store, base, whole, as_of, unit)
+    rows = _rank(store, targets.load(saved), base, whole, as_of, unit)
     with _RANKED_LOCK:
         _RANKED[key] = rows
         while len(_RANKED) > RANKED_KEPT:
@@ -92,9 +95,8 @@ def _all_ranked(store: Store, scope: Scope, f: Filters, as_of: datetime, unit: s
     return rows.copy()
 
 
-def _rank(store: Store, base: Scope, whole: Filters, as_of: datetime, unit: str) -> pd.DataFrame:
-    cfg = settings(store)
-    rows = unit_rates(store, base, whole, as_of, _BY[unit])
+def _rank(store: Store, cfg: targets.Settings, base: Scope, whole: Filters, as_of: datetime, unit: str) -> pd.DataFrame:
+    rows = metrics.with_rates(store.case_components(base, whole, as_of, by=_BY[unit], accept_hours=cfg.accept_hours))
     rows = rows[rows["key"].notna()].reset_index(drop=True)
     rows = _with_names(store, rows, unit)
     score = np.zeros(len(rows))
