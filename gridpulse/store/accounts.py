@@ -28,24 +28,21 @@ class Accounts(Connection):
 
     def user(self, username: str) -> dict[str, Any] | None:
         """One users-table row as plain Python values, or None."""
-        with self.cursor() as cur:
-            cur.execute("SELECT * FROM users WHERE username = $u", {"u": username})
-            row = cur.fetchone()
-            names = [d[0] for d in cur.description]
-        return None if row is None else dict(zip(names, row, strict=True))
+        rows = self.records_rows("SELECT * FROM users WHERE username = $u", {"u": username})
+        return rows[0] if rows else None
 
     def users(self) -> pd.DataFrame:
-        return self.query(
+        return self.records_query(
             "SELECT username, display_name, role, communities, grids, department, disabled, demo, "
             "failed_count, locked_until, created_at FROM users ORDER BY username"
         )
 
     def add_user(self, user: Mapping[str, Any]) -> None:
-        self._exec(schema.USER_INSERT, {"demo": False, "created_at": clock.now(), **user})
+        self.records_exec(schema.USER_INSERT, {"demo": False, "created_at": clock.now(), **user})
 
     def set_password(self, username: str, password_hash: str) -> None:
         """A new password ends every session of the user and lifts any throttle on the account."""
-        self._exec(
+        self.records_exec(
             "UPDATE users SET password_hash = $h, failed_count = 0, locked_until = NULL WHERE username = $u",
             {"u": username, "h": password_hash},
         )
@@ -55,23 +52,24 @@ class Accounts(Connection):
     def clear_throttle(self, username: str) -> None:
         """Forget the failures counted against an account (from every client)."""
         self._auth_exec(
-            "DELETE FROM login_failures WHERE key = 'account:' || $u OR ends_with(key, '|' || $u)", {"u": username}
+            "DELETE FROM login_failures WHERE key = 'account:' || $u OR right(key, length($u) + 1) = '|' || $u",
+            {"u": username},
         )
 
     def set_disabled(self, username: str, disabled: bool) -> None:
-        self._exec("UPDATE users SET disabled = $d WHERE username = $u", {"u": username, "d": disabled})
+        self.records_exec("UPDATE users SET disabled = $d WHERE username = $u", {"u": username, "d": disabled})
         if disabled:
             self.end_user_sessions(username)
 
     def record_login_failure(self, username: str, failed_count: int) -> None:
         """Failures in a row, shown to the admin; no lock any more (throttling is by ``login_failures``)."""
-        self._exec(
+        self.records_exec(
             "UPDATE users SET failed_count = $n, locked_until = NULL WHERE username = $u",
             {"u": username, "n": failed_count},
         )
 
     def record_login_success(self, username: str) -> None:
-        self._exec("UPDATE users SET failed_count = 0, locked_until = NULL WHERE username = $u", {"u": username})
+        self.records_exec("UPDATE users SET failed_count = 0, locked_until = NULL WHERE username = $u", {"u": username})
 
     # ---- log-in sessions and throttling (gridpulse.sessions, gridpulse.auth) ----
 
@@ -98,7 +96,7 @@ class Accounts(Connection):
     def _auth_df(self, text: str, params: Mapping[str, Any] | None = None) -> pd.DataFrame:
         with self._auth_lock:
             if not self._auth_in_memory():
-                return self.query(text, params)
+                return self.records_query(text, params)
             cur = self._auth_memory().cursor()
             try:
                 return cur.execute(text, dict(params or {})).df()
@@ -109,7 +107,7 @@ class Accounts(Connection):
         """A write to the log-in tables; if the file will not take it, they move to memory and it is done there."""
         with self._auth_lock:
             if not self._auth_in_memory():
-                self._exec(text, params)
+                self.records_exec(text, params)
                 if self.write_problem is None:
                     return
                 self._auth_memory()
@@ -120,7 +118,10 @@ class Accounts(Connection):
         with self._auth_lock:
             secret = getattr(self, "_session_secret", None) or self.meta().get("session_secret")
             if secret is None and not self._auth_in_memory():
-                self._exec("INSERT OR IGNORE INTO meta VALUES ('session_secret', $v)", {"v": secrets.token_hex(32)})
+                self.records_exec(
+                    "INSERT INTO meta VALUES ('session_secret', $v) ON CONFLICT DO NOTHING",
+                    {"v": secrets.token_hex(32)},
+                )
                 secret = self.meta().get("session_secret")
             self._session_secret = secret
             if secret is None:  # the file cannot be written and has no key yet: this process's own
@@ -159,7 +160,7 @@ class Accounts(Connection):
             if not self._auth_df("SELECT 1 FROM ended WHERE sid_hash = $s", {"s": sid_hash}).empty:
                 return None
             try:
-                rows = self.query(sql, {"s": sid_hash})
+                rows = self.records_query(sql, {"s": sid_hash})
             except StoreError:  # a read-only database from before sessions existed: none in the file
                 return None
             if (
@@ -178,7 +179,8 @@ class Accounts(Connection):
     def touch_session(self, sid_hash: str, now: datetime) -> None:
         if self._auth_in_memory() and (row := self.session(sid_hash)) is not None:
             self._auth_df(  # a session from the file continues in memory
-                "INSERT OR REPLACE INTO sessions VALUES ($s, $u, $c, $now, '')",
+                "INSERT INTO sessions VALUES ($s, $u, $c, $now, '') "
+                "ON CONFLICT (sid_hash) DO UPDATE SET last_seen = $now",
                 {"s": sid_hash, "u": row["username"], "c": row["created_at"], "now": now},
             )
             return
@@ -187,18 +189,18 @@ class Accounts(Connection):
     def delete_session(self, sid_hash: str) -> None:
         self._auth_exec("DELETE FROM sessions WHERE sid_hash = $s", {"s": sid_hash})
         if self._auth_in_memory():
-            self._auth_df("INSERT OR IGNORE INTO ended VALUES ($s)", {"s": sid_hash})
+            self._auth_df("INSERT INTO ended VALUES ($s) ON CONFLICT DO NOTHING", {"s": sid_hash})
 
     def end_user_sessions(self, username: str) -> None:
         """Every session of a user ends (disabled, password changed), and tickets not yet exchanged."""
         self._auth_exec("DELETE FROM sessions WHERE username = $u", {"u": username})
         self._auth_exec("DELETE FROM login_tickets WHERE username = $u", {"u": username})
         if self._auth_in_memory():
-            self._auth_df("INSERT OR IGNORE INTO ended_users VALUES ($u)", {"u": username})
+            self._auth_df("INSERT INTO ended_users VALUES ($u) ON CONFLICT DO NOTHING", {"u": username})
 
     def login_failures(self, keys: list[str]) -> dict[str, tuple[int, datetime]]:
         rows = self._auth_df(
-            "SELECT key, failures, last_at FROM login_failures WHERE list_contains($k, key)", {"k": keys}
+            "SELECT key, failures, last_at FROM login_failures WHERE key IN (SELECT unnest($k))", {"k": keys}
         )
         return {k: (int(n), ts.to_pydatetime()) for k, n, ts in rows.itertuples(index=False)}
 
@@ -219,13 +221,13 @@ class Accounts(Connection):
         self._auth_exec("DELETE FROM login_failures WHERE last_at < $forget", {"forget": forget_before})
 
     def clear_login_failures(self, keys: list[str]) -> None:
-        self._auth_exec("DELETE FROM login_failures WHERE list_contains($k, key)", {"k": keys})
+        self._auth_exec("DELETE FROM login_failures WHERE key IN (SELECT unnest($k))", {"k": keys})
 
     def audit(self, ts: datetime, username: str | None, action: str, scope: str, detail: str = "") -> None:
-        self._exec(
+        self.records_exec(
             "INSERT INTO audit VALUES ($ts, $u, $a, $s, $d)",
             {"ts": ts, "u": username, "a": action, "s": scope, "d": detail},
         )
 
     def audit_log(self, limit: int = 500) -> pd.DataFrame:
-        return self.query("SELECT * FROM audit ORDER BY ts DESC LIMIT $n", {"n": limit})
+        return self.records_query("SELECT * FROM audit ORDER BY ts DESC LIMIT $n", {"n": limit})

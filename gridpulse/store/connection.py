@@ -34,10 +34,12 @@ def translated(err: duckdb.Error, path: Path) -> Exception:
 
 
 # Every import bumps the data version in its own transaction: the UI's cached figures are keyed by it.
+# Plain SQL that DuckDB and PostgreSQL both run (gridpulse/store/postgres.py).
 BUMP_DATA_VERSION = """
-    INSERT OR REPLACE INTO meta
-    SELECT 'data_version', (coalesce(max(TRY_CAST(value AS BIGINT)), 0) + 1)::VARCHAR
-    FROM meta WHERE key = 'data_version'"""
+    INSERT INTO meta
+    SELECT 'data_version', CAST(coalesce(max(CAST(value AS BIGINT)), 0) + 1 AS VARCHAR)
+    FROM meta WHERE key = 'data_version'
+    ON CONFLICT (key) DO UPDATE SET value = excluded.value"""
 
 
 class Connection:
@@ -116,6 +118,35 @@ class Connection:
     def _exec(self, text: str, params: Mapping[str, Any] | None = None) -> None:
         with self.cursor() as cur:
             cur.execute(text, dict(params or {}))
+
+    # ---- the shared records: users, sessions, audit, imports, settings --------------
+    # In the embedded store they are in the same file; the PostgreSQL store (postgres.py) sends
+    # them to the server every process shares. Their SQL is written so that both run it.
+
+    def records_query(self, text: str, params: Mapping[str, Any] | None = None) -> pd.DataFrame:
+        return self.query(text, params)
+
+    def records_rows(self, text: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+        """Rows as dicts of plain Python values (no DataFrame: read on every page run)."""
+        with self.cursor() as cur:
+            cur.execute(text, dict(params or {}))
+            names = [d[0] for d in cur.description]
+            return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+    def records_exec(self, text: str, params: Mapping[str, Any] | None = None) -> None:
+        self._exec(text, params)
+
+    @contextlib.contextmanager
+    def records_transaction(self) -> Iterator[Any]:
+        """A cursor whose statements commit together, or not at all."""
+        with self.cursor() as cur:
+            cur.begin()
+            try:
+                yield cur
+                cur.commit()
+            except BaseException:
+                cur.rollback()
+                raise
 
     # ---- reference data -------------------------------------------------
 

@@ -217,14 +217,14 @@ class Imports(Connection):
         return moved
 
     def imports(self, limit: int = 50) -> pd.DataFrame:
-        return self.query("SELECT * FROM imports ORDER BY import_id DESC LIMIT $n", {"n": limit})
+        return self.records_query("SELECT * FROM imports ORDER BY import_id DESC LIMIT $n", {"n": limit})
 
     def import_rejects(self, import_id: int | None = None) -> pd.DataFrame:
         """Rejected rows of one import (the latest when None), in file order."""
         sql = """SELECT import_id, file_name, row_number, reasons, raw FROM import_rejects
                  WHERE import_id = coalesce($id, (SELECT max(import_id) FROM imports))
                  ORDER BY row_number"""
-        return self.query(sql, {"id": import_id})
+        return self.records_query(sql, {"id": import_id})
 
 
 _IMPORT_FIELDS = ("import_id", "ts", "username", "kind", "file_name", "format", "encoding", "rows_read", "inserted",

@@ -16,14 +16,8 @@ class Settings(Connection):
 
     def save_targets_json(self, text: str | None) -> None:
         """Save (or with None, drop: back to the defaults) and bump the data version: cached figures change."""
-        with self.cursor() as cur:
-            cur.execute("BEGIN TRANSACTION")
-            try:
-                cur.execute("DELETE FROM meta WHERE key = $key", {"key": TARGETS_KEY})
-                if text is not None:
-                    cur.execute("INSERT INTO meta VALUES ($key, $value)", {"key": TARGETS_KEY, "value": text})
-                cur.execute(BUMP)
-                cur.execute("COMMIT")
-            except Exception:
-                cur.execute("ROLLBACK")
-                raise
+        with self.records_transaction() as cur:
+            cur.execute("DELETE FROM meta WHERE key = $key", {"key": TARGETS_KEY})
+            if text is not None:
+                cur.execute("INSERT INTO meta VALUES ($key, $value)", {"key": TARGETS_KEY, "value": text})
+            cur.execute(BUMP)
