@@ -18,21 +18,30 @@ from gridpulse.store import Store
 from gridpulse.strings import t
 
 
+def _exists(target: Path | str) -> bool:
+    """A database is there: a file (even one that cannot be opened), or a street on the PostgreSQL server."""
+    if store_pkg.is_shared(target):
+        from gridpulse.store import postgres
+
+        return postgres.has_street(str(target))
+    return not dbopen.missing(Path(target))
+
+
 def _demo(args: argparse.Namespace) -> int:
-    path = Path(args.db) if args.db else config.db_path()
-    if not dbopen.missing(path) and not args.force:
-        print(t("cli_db_exists", path=path), file=sys.stderr)
+    path = _db_path(args)
+    if _exists(path) and not args.force:
+        print(t("cli_db_exists", path=_shown(path)), file=sys.stderr)
         return 1
     started = time.perf_counter()
     try:
-        counts = demo.generate(path, args.cases, args.seed)
+        counts = demo.generate(path, args.cases, args.seed, replace=args.force)
     except OSError as err:
         raise dbopen.creation_problem(err, path) from err
     took = time.perf_counter() - started
     print(
         t(
             "cli_demo_done",
-            path=path,
+            path=_shown(path),
             grids=counts["grids"],
             cases=counts["cases"],
             resources=counts["resources"],
@@ -56,8 +65,21 @@ def _read_password(args: argparse.Namespace) -> str:
     return first
 
 
-def _db_path(args: argparse.Namespace) -> Path:
-    return Path(args.db) if getattr(args, "db", None) else config.db_path()
+def _db_path(args: argparse.Namespace) -> Path | str:
+    """``--db`` or ``GRIDPULSE_DB``: a DuckDB file, or a PostgreSQL URL (``postgresql://…``)."""
+    given = getattr(args, "db", None)
+    if given:
+        return given if store_pkg.is_shared(given) else Path(given)
+    return config.db_target()
+
+
+def _shown(target: Path | str) -> str:
+    """The database as said to the user: a URL without its password."""
+    if store_pkg.is_shared(target):
+        from gridpulse.store import postgres
+
+        return postgres.redacted(str(target))
+    return str(target)
 
 
 def _open_store(args: argparse.Namespace, write: bool | None = None) -> Store:
@@ -70,7 +92,7 @@ def _open_store(args: argparse.Namespace, write: bool | None = None) -> Store:
     mine = serving.served_store.get()
     if mine is not None:
         return _Borrowed(mine)  # type: ignore[return-value]
-    return Store(_db_path(args), write=write)
+    return store_pkg.open_store(_db_path(args), write=write)
 
 
 class _Borrowed:
@@ -246,9 +268,9 @@ def _import(args: argparse.Namespace) -> int:
 
     path = _db_path(args)
     created = False
-    if dbopen.missing(path):  # only then: a file that exists but cannot be opened is never replaced
+    if not _exists(path):  # only then: a file that exists but cannot be opened is never replaced
         if not args.street:
-            raise auth.AuthError(t("cli_new_db_needs_street", path=path))
+            raise auth.AuthError(t("cli_new_db_needs_street", path=_shown(path)))
         try:
             store_pkg.create_empty(path, args.street)
         except OSError as err:
@@ -257,7 +279,7 @@ def _import(args: argparse.Namespace) -> int:
     store = _open_store(args, write=True)
     try:
         if store.is_demo():
-            reason = t("cli_demo_db_refused", path=path)
+            reason = t("cli_demo_db_refused", path=_shown(path))
             run.audit_failure(store, args.kind, Path(args.file).name, "cli", reason)
             raise auth.AuthError(reason)
         spec = mapping.load(Path(args.mapping)) if args.mapping else mapping.MappingSpec(kind=args.kind)
@@ -278,14 +300,53 @@ def _import(args: argparse.Namespace) -> int:
     except ImportFileError as err:
         run.audit_failure(store, args.kind, Path(args.file).name, "cli", err)  # unless the import did
         store.close()
-        if created:  # the file this command made is taken away again
-            path.unlink(missing_ok=True)
+        if created:  # the file (or the PostgreSQL street) this command made is taken away again
+            _remove_new(path)
         raise auth.AuthError(t("imp_failed", error=err)) from err
     finally:
         store.close()
     print("\n".join(summary.lines()))
     if summary.record.get("rejected"):
         print(t("cli_rejects_hint", import_id=summary.record["import_id"]))
+    return 0
+
+
+def _remove_new(target: Path | str) -> None:
+    if store_pkg.is_shared(target):
+        from gridpulse.store import postgres
+
+        postgres.clear(str(target))
+    else:
+        Path(target).unlink(missing_ok=True)
+
+
+def _copy(args: argparse.Namespace) -> int:
+    """A street's DuckDB file into the PostgreSQL server (a street that outgrew one process)."""
+    from gridpulse.store import postgres
+
+    target = args.to or config.db_target()
+    if not store_pkg.is_shared(target):
+        raise auth.AuthError(t("cli_copy_needs_pg"))
+    source = Store(Path(args.source), write=False)
+    try:
+        counts = postgres.copy_street(source, str(target), replace=args.force)
+    finally:
+        source.close()
+    print(t("cli_copy_done", url=_shown(target), **counts))
+    return 0
+
+
+def _backup(args: argparse.Namespace) -> int:
+    from gridpulse import backup
+
+    print(backup.backup(_db_path(args), Path(args.out), lambda: _open_store(args)))
+    return 0
+
+
+def _restore(args: argparse.Namespace) -> int:
+    from gridpulse import backup
+
+    print(backup.restore(_db_path(args), Path(args.file), force=args.force))
     return 0
 
 
@@ -377,6 +438,21 @@ def main(argv: list[str] | None = None) -> int:
     tg.add_argument("--db", help=t("cli_help_db"))
     tg.set_defaults(func=_targets)
 
+    cp = sub.add_parser("copy", help=t("cli_help_copy"))
+    cp.add_argument("source", help=t("cli_help_copy_source"))
+    cp.add_argument("--to", help=t("cli_help_copy_to"))
+    cp.add_argument("--force", action="store_true", help=t("cli_help_copy_force"))
+    cp.set_defaults(func=_copy)
+    bk = sub.add_parser("backup", help=t("cli_help_backup"))
+    bk.add_argument("--out", required=True, help=t("cli_help_backup_out"))
+    bk.add_argument("--db", help=t("cli_help_db"))
+    bk.set_defaults(func=_backup)
+    rs = sub.add_parser("restore", help=t("cli_help_restore"))
+    rs.add_argument("file", help=t("cli_help_restore_file"))
+    rs.add_argument("--db", help=t("cli_help_db"))
+    rs.add_argument("--force", action="store_true", help=t("cli_help_restore_force"))
+    rs.set_defaults(func=_restore)
+
     rj = sub.add_parser("rejects", help=t("cli_help_rejects"))
     rj.add_argument("--import-id", type=int, help=t("cli_help_import_id"))
     rj.add_argument("--out", help=t("cli_help_rejects_out"))
@@ -404,7 +480,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{err.message}\n{err.hint}", file=sys.stderr)
         return 2
     except store_pkg.StoreError as err:  # met after opening, e.g. a damaged block the first read missed
-        found = dbopen.problem("other", _db_path(args), str(err)[:300])
+        found = dbopen.problem("other", _shown(_db_path(args)), str(err)[:300])
         print(f"{found.message}\n{found.hint}", file=sys.stderr)
         return 2
 

@@ -43,6 +43,18 @@ def db_path() -> Path:
     return Path(os.environ.get("GRIDPULSE_DB", DEFAULT_DB_PATH))
 
 
+def db_target() -> Path | str:
+    """The database: a DuckDB file (the default), or a PostgreSQL URL that several processes share.
+
+    ``GRIDPULSE_DB=postgresql://user:password@host:port/dbname`` selects the shared server
+    (README, "多进程与 PostgreSQL").
+    """
+    value = os.environ.get("GRIDPULSE_DB", "")
+    if value.startswith(("postgresql://", "postgres://")):
+        return value
+    return db_path()
+
+
 def tile_url() -> str | None:
     """Optional basemap tiles (an intranet tile server); none by default: the grids are the map."""
     return os.environ.get("GRIDPULSE_TILE_URL") or None

@@ -326,8 +326,11 @@ def build_resources(grids: gpd.GeoDataFrame, rng: np.random.Generator) -> pd.Dat
     return frame
 
 
-def generate(path: Path, n_cases: int, seed: int) -> dict[str, int]:
-    """Build the demo street and write it to ``path``; returns row counts."""
+def generate(path: Path | str, n_cases: int, seed: int, *, replace: bool = False) -> dict[str, int]:
+    """Build the demo street and write it to ``path`` (a file, or a PostgreSQL URL); returns row counts.
+
+    ``replace``: a PostgreSQL database that holds a street already is written over (a file always is).
+    """
     rng = np.random.default_rng(seed)
     grids = build_grids(rng)
     index = join.GridIndex(grids)
@@ -345,5 +348,6 @@ def generate(path: Path, n_cases: int, seed: int) -> dict[str, int]:
     users = auth.demo_users(
         sorted(grid_rows["grid_code"]), sorted(grid_rows["community"].unique()), cat.CATEGORIES[2].department
     )
-    store_pkg.write_street(path, grid_rows, cases, resources, meta, users)
+    extra = {"replace": True} if replace and store_pkg.is_shared(path) else {}
+    store_pkg.write_street(path, grid_rows, cases, resources, meta, users, **extra)
     return {"grids": len(grids), "cases": len(cases), "resources": len(resources)}

@@ -35,7 +35,7 @@ from typing import Any
 ADMIN_PATH = "/gp/admin"
 TOKEN_HEADER = "X-GridPulse-Admin"
 # Commands the server runs for a caller; ``demo`` would replace the file under everyone's feet.
-SERVED_COMMANDS = frozenset({"users", "import", "report", "rejects", "targets"})
+SERVED_COMMANDS = frozenset({"users", "import", "report", "rejects", "targets", "backup"})
 # Options whose value is a file the server reads or writes.
 PATH_OPTIONS = frozenset({"--out", "--mapping", "--save-mapping", "--db", "--out-dir"})
 TIMEOUT_S = 3600  # an import of a big export may take minutes

@@ -5,8 +5,11 @@ from pathlib import Path
 
 import pytest
 
-from gridpulse.store import Store
-from tests import fixtures
+from gridpulse.store import Store, open_store
+from tests import fixtures, pgkit
+
+# The backends every test of the ``store`` fixtures runs on: the embedded file and the shared server.
+BACKENDS = ["duckdb", "postgresql"]
 
 
 @pytest.fixture(scope="session")
@@ -14,11 +17,24 @@ def fixture_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return fixtures.build(tmp_path_factory.mktemp("fixture") / "street.duckdb")
 
 
-@pytest.fixture(scope="session")
-def store(fixture_db: Path) -> Iterator[Store]:
-    s = Store(fixture_db)
+def _on(backend: str, db: Path, edit: object = None) -> Iterator[Store]:
+    """The street in ``db`` as a store of ``backend`` (on PostgreSQL: the same street built into a schema)."""
+    if backend == "duckdb":
+        s = Store(db)
+        yield s
+        s.close()
+        return
+    url = pgkit.street(lambda url: fixtures.build(url, edit))  # type: ignore[arg-type]
+    s = open_store(url)
     yield s
     s.close()
+    pgkit.drop(url)
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def store(request: pytest.FixtureRequest, fixture_db: Path) -> Iterator[Store]:
+    """The fixture street, on each backend: every figure and scope test runs against both."""
+    yield from _on(request.param, fixture_db)
 
 
 @pytest.fixture
@@ -47,8 +63,6 @@ def dept_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return fixtures.build(tmp_path_factory.mktemp("departments") / "street.duckdb", fixtures.departments)
 
 
-@pytest.fixture(scope="session")
-def dept_store(dept_db: Path) -> Iterator[Store]:
-    s = Store(dept_db)
-    yield s
-    s.close()
+@pytest.fixture(scope="session", params=BACKENDS)
+def dept_store(request: pytest.FixtureRequest, dept_db: Path) -> Iterator[Store]:
+    yield from _on(request.param, dept_db, fixtures.departments)

@@ -121,8 +121,8 @@ def resource_rows() -> pd.DataFrame:
     return frame
 
 
-def build(path: Path, edit: Callable[[dict[str, Any]], None] | None = None) -> Path:
-    """Write the fixture street to ``path`` (grid codes assigned by the real spatial join).
+def build(path: Path | str, edit: Callable[[dict[str, Any]], None] | None = None) -> Path | str:
+    """Write the fixture street to ``path``, a file or a PostgreSQL URL (grid codes by the real spatial join).
 
     ``edit``, if given, may change the tables in place before they are written: it gets
     ``{"grids", "cases", "resources", "meta", "users"}`` (e.g. tests/hostile.py's texts).

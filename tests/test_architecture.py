@@ -123,6 +123,6 @@ def test_only_the_store_imports_the_database_driver() -> None:
             names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
             if isinstance(node, ast.ImportFrom):
                 names = [node.module or ""]
-            if any(n == "duckdb" or n.startswith("duckdb.") for n in names):
+            if any(n.split(".")[0] in ("duckdb", "psycopg", "psycopg_pool") for n in names):
                 outside.append(name)
     assert outside == []

@@ -28,7 +28,8 @@ from gridpulse.ingest import entry, grids, mapping, run, sources
 from gridpulse.ingest.sources import ImportFileError
 from gridpulse.scope import Scope
 from gridpulse.store import Store
-from tests import exportfiles, fixtures
+from tests import exportfiles, fixtures, pgkit
+from tests.conftest import BACKENDS
 
 HEADER = "工单编号,受理时间,诉求类别,诉求内容,办结时间,处理状态,经度,纬度,所属网格"
 
@@ -38,16 +39,19 @@ def lonlat(n: int) -> str:
     return f"{lon},{lat}"
 
 
-@pytest.fixture
-def street(tmp_path: Path) -> Store:
-    """A real (non-demo) street with the fixture's nine grids and no cases yet."""
+@pytest.fixture(params=BACKENDS)
+def street(request: pytest.FixtureRequest, tmp_path: Path) -> Store:
+    """A real (non-demo) street with the fixture's nine grids and no cases yet, on each backend."""
     path = tmp_path / "测试-street 1.duckdb"  # a name that is no SQL identifier
+    target = path if request.param == "duckdb" else pgkit.fresh_url()
     empty = pd.DataFrame(columns=store_pkg.CASE_COLUMNS)
     res = pd.DataFrame(columns=store_pkg.RESOURCE_COLUMNS)
-    store_pkg.write_street(path, fixtures.grid_rows(), empty, res, {"street_name": "测试街道", "source": "import"})
-    s = Store(path)
+    store_pkg.write_street(target, fixtures.grid_rows(), empty, res, {"street_name": "测试街道", "source": "import"})
+    s = store_pkg.open_store(target)
     yield s
     s.close()
+    if request.param != "duckdb":
+        pgkit.drop(str(target))
 
 
 def table(store: Store, name: str = "cases") -> pd.DataFrame:

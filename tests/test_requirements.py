@@ -26,8 +26,9 @@ SERVER_CODE = ["gridpulse", "geo", "app_pages"]  # and every .py beside them (ap
 OWN = {"gridpulse", "geo", "app_pages", "tests", "app", "server"}
 # Packages found by a string rather than an import statement (gridpulse/maps.py copies their files).
 BY_NAME_CALLS = {"find_spec", "_package_dir", "import_module"}
-# Needed through an extra of a package, not an import of ours: st.login (OIDC) needs streamlit[auth].
-EXTRAS = {"streamlit": {"auth"}}
+# Needed through an extra of a package, not an import of ours: st.login (OIDC) needs streamlit[auth];
+# psycopg[binary] brings libpq compiled in (no libpq from the system, Windows servers included).
+EXTRAS = {"streamlit": {"auth"}, "psycopg": {"binary"}}
 # The tools that tests and linting need, and what they alone bring along.
 TEST_TOOLS = {"pytest", "iniconfig", "pluggy", "pygments", "playwright", "greenlet", "pyee", "pypdf", "ruff",
               "colorama", "coverage"}  # fmt: skip

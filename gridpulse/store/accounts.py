@@ -200,7 +200,8 @@ class Accounts(Connection):
 
     def login_failures(self, keys: list[str]) -> dict[str, tuple[int, datetime]]:
         rows = self._auth_df(
-            "SELECT key, failures, last_at FROM login_failures WHERE key IN (SELECT unnest($k))", {"k": keys}
+            "SELECT key, failures, last_at FROM login_failures WHERE key IN (SELECT unnest(CAST($k AS VARCHAR[])))",
+            {"k": keys},
         )
         return {k: (int(n), ts.to_pydatetime()) for k, n, ts in rows.itertuples(index=False)}
 
@@ -221,7 +222,7 @@ class Accounts(Connection):
         self._auth_exec("DELETE FROM login_failures WHERE last_at < $forget", {"forget": forget_before})
 
     def clear_login_failures(self, keys: list[str]) -> None:
-        self._auth_exec("DELETE FROM login_failures WHERE key IN (SELECT unnest($k))", {"k": keys})
+        self._auth_exec("DELETE FROM login_failures WHERE key IN (SELECT unnest(CAST($k AS VARCHAR[])))", {"k": keys})
 
     def audit(self, ts: datetime, username: str | None, action: str, scope: str, detail: str = "") -> None:
         self.records_exec(

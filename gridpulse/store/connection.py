@@ -148,6 +148,16 @@ class Connection:
                 cur.rollback()
                 raise
 
+    def copy_to(self, out: Path) -> None:
+        """A consistent copy of the whole database in a new file (``python -m gridpulse backup``)."""
+        with self.cursor() as cur:
+            name = str(cur.execute("SELECT current_database()").fetchone()[0]).replace('"', '""')
+            cur.execute("ATTACH $out AS backup", {"out": str(out)})
+            try:
+                cur.execute(f'COPY FROM DATABASE "{name}" TO backup')
+            finally:
+                cur.execute("DETACH backup")
+
     # ---- reference data -------------------------------------------------
 
     def meta(self) -> dict[str, str]:

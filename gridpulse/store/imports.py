@@ -178,7 +178,7 @@ class Imports(Connection):
         return record
 
     @staticmethod
-    def _log_import(cur: Any, record: dict[str, Any], rejects_from: str) -> None:
+    def _log_import(cur: Any, record: dict[str, Any], rejects_from: str, bump: bool = True) -> None:
         """Number the import, and write its summary, its rejects (from ``rejects_from``) and the audit line.
 
         Inside the import's transaction: they are kept exactly when its rows are.
@@ -189,7 +189,8 @@ class Imports(Connection):
             f"INSERT INTO import_rejects SELECT $id, $file, row_number, raw, reasons FROM {rejects_from}",
             {"id": record["import_id"], "file": record["file_name"]},
         )
-        cur.execute(BUMP_DATA_VERSION)
+        if bump:  # the PostgreSQL store bumps first: its rows are stamped with the new version
+            cur.execute(BUMP_DATA_VERSION)
         detail = f"{record['kind']} {record['file_name']} #{record['import_id']}"
         cur.execute(
             "INSERT INTO audit VALUES ($ts, $u, 'import', $scope, $d)",

@@ -9,7 +9,8 @@ from pathlib import Path
 import streamlit as st
 
 from gridpulse import auth, config, dbfiles, dbopen, demo, maps
-from gridpulse.store import Store
+from gridpulse.store import Store, is_shared
+from gridpulse.store.postgres import empty as postgres_empty
 from gridpulse.strings import t
 from gridpulse.ui import cache
 
@@ -39,8 +40,16 @@ def ensure_ready() -> None:
     disk are warned about on every page, before and after log-in.
     """
     _assets_installed()
-    path = config.db_path()
+    target = config.db_target()
     try:
+        if is_shared(target):  # PostgreSQL: nothing is generated on a server several processes share
+            store = cache.store()
+            if not store.meta().get("street_name"):
+                raise postgres_empty(str(target))
+            _demo_users_present(str(target))
+            _warnings(store, store.path)
+            return
+        path = Path(target)
         if dbopen.missing(path):
             if path != config.DEFAULT_DB_PATH:
                 raise dbopen.DatabaseError(

@@ -1,4 +1,4 @@
-"""The open database of this server process: one ``Store`` per file, shared by every session.
+"""The open database of this server process: one ``Store`` per file (or PostgreSQL URL), shared by every session.
 
 Reopened only when the file is replaced by another; never closed under other users' queries.
 """
@@ -9,7 +9,7 @@ import threading
 from pathlib import Path
 
 from gridpulse import config, serving
-from gridpulse.store import Store
+from gridpulse.store import Store, is_shared, open_store
 
 _stores: dict[str, tuple[tuple[int, int], Store]] = {}
 _stores_lock = threading.Lock()
@@ -35,7 +35,15 @@ def store() -> Store:
     """
     from gridpulse import dbopen
 
-    path = config.db_path()
+    target = config.db_target()
+    if is_shared(target):  # PostgreSQL: one store per server process, following the data version itself
+        with _stores_lock:
+            known = _stores.get(str(target))
+            if known is None:
+                known = ((0, 0), open_store(target))
+                _stores[str(target)] = known
+            return known[1]
+    path = Path(target)
     try:
         identity = _identity(path)
     except OSError as err:
@@ -55,6 +63,9 @@ def store() -> Store:
 
 def data_key() -> str:
     """What cached figures of this database are keyed by: the file, its identity and its data version."""
-    path = config.db_path()
-    dev, ino = _identity(path)
-    return f"{path}:{dev}:{ino}:{store().data_version()}"
+    opened = store()
+    target = config.db_target()
+    if is_shared(target):
+        return f"pg:{id(opened)}:{opened.data_version()}"
+    dev, ino = _identity(Path(target))
+    return f"{target}:{dev}:{ino}:{opened.data_version()}"

@@ -1,0 +1,129 @@
+"""The shared store: several processes (here several ``PgStore``s) on one PostgreSQL server.
+
+What one process writes (an import, a user disabled, a log-in session) the others see; a copied
+street gives the same figures as its file; backup and restore; a server that cannot be reached
+is said in Chinese. The figures and scopes themselves run on both backends through the
+``store`` fixtures (tests/conftest.py).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from gridpulse import auth, sessions, views
+from gridpulse.dbopen import DatabaseError
+from gridpulse.ingest import run
+from gridpulse.scope import Scope
+from gridpulse.store import Store, open_store, postgres
+from tests import fixtures, pgkit
+from tests.fixtures import AS_OF, MARCH
+
+
+@pytest.fixture
+def shared(fixture_db: Path) -> tuple[str, list[Store]]:
+    """The fixture street copied into a new schema, open in two stores as two server processes would."""
+    url = pgkit.fresh_url()
+    source = Store(fixture_db, write=False)
+    postgres.copy_street(source, url)
+    source.close()
+    stores = [open_store(url), open_store(url)]
+    yield url, stores
+    for s in stores:
+        s.close()
+    pgkit.drop(url)
+
+
+def test_a_copied_street_gives_the_figures_of_its_file(fixture_db: Path, shared) -> None:
+    _, (a, _b) = shared
+    source = Store(fixture_db, write=False)
+    try:
+        assert views.headline(a, Scope.street(), MARCH, AS_OF) == views.headline(source, Scope.street(), MARCH, AS_OF)
+        mine = views.grid_performance(a, Scope.street(), MARCH, AS_OF)
+        theirs = views.grid_performance(source, Scope.street(), MARCH, AS_OF)
+        assert mine.equals(theirs)
+        assert a.users()["username"].tolist() == source.users()["username"].tolist()
+    finally:
+        source.close()
+
+
+def test_an_import_through_one_process_is_seen_by_the_other(shared, tmp_path: Path) -> None:
+    _, (a, b) = shared
+    before = views.headline(b, Scope.street(), MARCH, AS_OF)["cases"]
+    version = b.data_version()
+    lon, lat = fixtures.centre(5)
+    path = tmp_path / "new.csv"
+    path.write_text("工单编号,受理时间,诉求类别,经度,纬度\n" + "".join(
+        f"PG{i},2026-03-10 09:00,环境卫生,{lon},{lat}\n" for i in range(3)), encoding="utf-8")  # fmt: skip
+    summary = run.import_file(a, "cases", path)
+    assert summary.record["inserted"] == 3
+    assert b.data_version() != version  # the other process's cached figures are keyed anew
+    assert views.headline(b, Scope.street(), MARCH, AS_OF)["cases"] == before + 3
+    assert b.imports()["import_id"].tolist() == a.imports()["import_id"].tolist()
+    # the same file again changes nothing, counted on the server both share
+    again = run.import_file(b, "cases", path)
+    assert (again.record["inserted"], again.record["unchanged"]) == (0, 3)
+
+
+def test_a_session_opened_on_one_process_is_valid_on_the_other_and_ends_on_both(shared) -> None:
+    _, (a, b) = shared
+    cookie = sessions.open_session(a, "leader")
+    assert sessions.resolve(b, cookie).user.username == "leader"
+    admin = auth.current_user(b, "admin")
+    auth.toggle_user(b, admin, "leader")  # disabled on the other process
+    assert sessions.resolve(a, cookie).user is None
+    assert auth.current_user(a, "leader") is None
+
+
+def test_failed_log_ins_count_on_every_process(shared) -> None:
+    _, (a, b) = shared
+    for s in (a, b, a):
+        s.add_login_failure(["account:leader"], AS_OF, AS_OF.replace(year=2025))
+    assert a.login_failures(["account:leader"])["account:leader"][0] == 3
+
+
+def test_targets_set_on_one_process_apply_on_the_other(shared) -> None:
+    _, (a, b) = shared
+    a.save_targets_json('{"targets": {"satisfaction": 0.5}}')
+    assert b.targets_json() == '{"targets": {"satisfaction": 0.5}}'
+
+
+def _cli(url: str, *argv: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    env = {"GRIDPULSE_DB": url, "PATH": "/usr/bin:/bin:/usr/local/bin", "TZ": "UTC"}
+    return subprocess.run([sys.executable, "-m", "gridpulse", *argv], env=env, input=stdin, capture_output=True,
+                          text=True, check=False, cwd=Path(__file__).resolve().parent.parent)  # fmt: skip
+
+
+def test_the_command_line_adds_a_user_while_stores_are_open_and_restores_a_backup(shared, tmp_path: Path) -> None:
+    url, (a, _b) = shared
+    backup = tmp_path / "street.backup"
+    assert _cli(url, "backup", "--out", str(backup)).returncode == 0
+    added = _cli(url, "users", "add", "wang", "--name", "王", "--role", "leader", "--password-stdin",
+                 stdin="a-long-password-1\n")  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    assert auth.authenticate(a, "wang", "a-long-password-1").username == "wang"
+    restored = _cli(url, "restore", str(backup))
+    assert restored.returncode == 0, restored.stderr
+    assert a.user("wang") is None  # the backup is from before the user
+    assert views.headline(a, Scope.street(), MARCH, AS_OF)["cases"] > 0  # the copy was read again
+
+
+def test_an_unreachable_server_is_said_in_chinese() -> None:
+    with pytest.raises(DatabaseError) as err:
+        open_store("postgresql://nobody:secret@127.0.0.1:1/none?connect_timeout=2")
+    assert "连不上共享数据库" in err.value.message
+    assert "secret" not in err.value.message + err.value.hint
+
+
+def test_an_empty_server_is_refused_by_demo_only_with_force(tmp_path: Path) -> None:
+    url = pgkit.fresh_url()
+    try:
+        assert _cli(url, "demo", "--cases", "500").returncode == 0
+        again = _cli(url, "demo", "--cases", "500")
+        assert again.returncode == 1
+        assert "--force" in again.stderr
+    finally:
+        pgkit.drop(url)
