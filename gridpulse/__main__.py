@@ -199,7 +199,7 @@ def _bench_load(args: argparse.Namespace) -> int:
     from gridpulse.benchmarks import load
 
     counts = [int(n) for n in str(args.sessions).split(",") if n.strip()]
-    print(load.table(load.run(args.cases, counts, args.seconds, args.import_rows)))
+    print(load.table(load.run(args.cases, counts, args.seconds, args.import_rows, args.pg, args.processes)))
     return 0
 
 
@@ -397,6 +397,8 @@ def main(argv: list[str] | None = None) -> int:
     bl.add_argument("--sessions", default="1,10,20,50", help=t("cli_help_bench_sessions"))
     bl.add_argument("--seconds", type=float, default=60.0, help=t("cli_help_bench_seconds"))
     bl.add_argument("--import-rows", type=int, default=100_000, help=t("cli_help_bench_import_rows"))
+    bl.add_argument("--pg", help=t("cli_help_bench_pg"))
+    bl.add_argument("--processes", type=int, help=t("cli_help_bench_processes"))
     bl.set_defaults(func=_bench_load)
 
     bc = sub.add_parser("bench-cache", help=t("cli_help_bench_cache"))

@@ -195,10 +195,11 @@ async def _session(base: str, username: str, seconds: float, results: Results, s
                 await client.ws.close()
 
 
-async def _load(base: str, sessions: int, seconds: float) -> Results:
+async def _load(bases: list[str], sessions: int, seconds: float) -> Results:
+    """``sessions`` clients, spread over the processes in turn (each keeps its process, as behind deploy/nginx)."""
     results = Results()
     users = [ROLES[i % len(ROLES)] for i in range(sessions)]
-    await asyncio.gather(*(_session(base, u, seconds, results, i) for i, u in enumerate(users)))
+    await asyncio.gather(*(_session(bases[i % len(bases)], u, seconds, results, i) for i, u in enumerate(users)))
     return results
 
 
@@ -212,12 +213,12 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def _server(db: Path) -> Iterator[tuple[str, int]]:
+def _server(db: Path | str, log_path: Path) -> Iterator[tuple[str, int]]:
     port = _free_port()
     cmd = [sys.executable, "-m", "streamlit", "run", "server.py", "--server.port", str(port),
            "--server.address", "127.0.0.1", "--server.headless", "true"]  # fmt: skip
     env = {**os.environ, "GRIDPULSE_DB": str(db)}
-    with open(db.with_suffix(".server.log"), "wb") as log:
+    with open(log_path, "wb") as log:
         proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=log)
         base = f"http://127.0.0.1:{port}"
         try:
@@ -269,7 +270,7 @@ def _import_file(db: Path, rows: int, folder: Path, tag: str) -> Path:
     return path
 
 
-def _importing(db: Path, csv: Path) -> subprocess.Popen[bytes]:
+def _importing(db: Path | str, csv: Path) -> subprocess.Popen[bytes]:
     """``python -m gridpulse import cases`` while the dashboard serves: it runs inside the dashboard."""
     env = {**os.environ, "GRIDPULSE_DB": str(db)}
     log = open(csv.with_suffix(".log"), "wb")  # noqa: SIM115 (closed with the process)
@@ -277,19 +278,34 @@ def _importing(db: Path, csv: Path) -> subprocess.Popen[bytes]:
                             stdout=log, stderr=log)  # fmt: skip
 
 
-def measure(db: Path, sessions: int, seconds: float, import_csv: Path | None = None) -> dict[str, Any]:
-    """One load step against a fresh server for ``db``."""
+@dataclass
+class Setup:
+    """What serves: ``processes`` dashboard processes on one database (a DuckDB file or a PostgreSQL URL)."""
+
+    name: str
+    db: Path | str
+    processes: int
+    folder: Path
+
+
+def measure(setup: Setup, sessions: int, seconds: float, import_csv: Path | None = None) -> dict[str, Any]:
+    """One load step against fresh server processes for ``setup``."""
     sessions = min(sessions, MAX_SESSIONS)
     seconds = min(seconds, MAX_SECONDS)
-    with _server(db) as (base, pid):
-        asyncio.run(_load(base, 1, 0))  # warm-up: the first run of a fresh process imports everything
-        peak_rss, (_, cpu0) = 0.0, _proc_usage(pid)
-        importer = _importing(db, import_csv) if import_csv else None
-        task = asyncio.run(_watched(_load(base, sessions, seconds), pid))
-        results, peak_rss = task
-        _, cpu1 = _proc_usage(pid)
+    with contextlib.ExitStack() as stack:
+        servers = [stack.enter_context(_server(setup.db, setup.folder / f"{setup.name}-{i}.server.log"))
+                   for i in range(setup.processes)]  # fmt: skip
+        bases, pids = [b for b, _ in servers], [p for _, p in servers]
+        for base in bases:  # warm-up: the first run of a fresh process imports everything
+            asyncio.run(_load([base], 1, 0))
+        cpu0 = sum(_proc_usage(pid)[1] for pid in pids)
+        importer = _importing(setup.db, import_csv) if import_csv else None
+        results, peak_rss = asyncio.run(_watched(_load(bases, sessions, seconds), pids))
+        cpu1 = sum(_proc_usage(pid)[1] for pid in pids)
         import_rc = importer.wait(timeout=MAX_SECONDS * 4) if importer is not None else None
     return {
+        "setup": setup.name,
+        "processes": setup.processes,
         "sessions": sessions,
         "import": import_csv is not None,
         "clicks": len(results.clicks),
@@ -305,13 +321,13 @@ def measure(db: Path, sessions: int, seconds: float, import_csv: Path | None = N
     }
 
 
-async def _watched(work: Any, pid: int) -> tuple[Results, float]:
-    """Run the load while sampling the server's RSS every half second; (results, peak RSS)."""
+async def _watched(work: Any, pids: list[int]) -> tuple[Results, float]:
+    """Run the load while sampling the servers' RSS every half second; (results, peak of their summed RSS)."""
     peak = 0.0
     job = asyncio.ensure_future(work)
     while not job.done():
-        rss, _ = _proc_usage(pid)
-        peak = max(peak, rss if rss == rss else 0.0)
+        rss = sum(r for r, _ in map(_proc_usage, pids) if r == r)
+        peak = max(peak, rss)
         await asyncio.sleep(0.5)
     return job.result(), peak
 
@@ -335,25 +351,46 @@ def street(db: Path, cases: int) -> None:
     store.close()
 
 
-def run(cases: int, session_counts: list[int], seconds: float, with_import: int) -> list[dict[str, Any]]:
-    """Generate the street, then one step per session count, and the same with an import running."""
+def run(
+    cases: int,
+    session_counts: list[int],
+    seconds: float,
+    with_import: int,
+    pg_url: str | None = None,
+    processes: int | None = None,
+) -> list[dict[str, Any]]:
+    """Generate the street; then, for today's single process on the DuckDB file and, given ``pg_url``, for
+    ``processes`` processes (default: one per core) on PostgreSQL, one step per session count, and the same
+    with an import running. The PostgreSQL street is a copy of the file's (``copy``): the same data."""
     with tempfile.TemporaryDirectory(prefix="gridpulse-load-") as tmp:
         folder = Path(tmp)
         db = folder / "street.duckdb"
         street(db, cases)
-        rows = [measure(db, n, seconds) for n in session_counts]
-        if with_import:  # each step imports new cases (its own ids): real work, not "unchanged"
-            rows += [measure(db, n, seconds, _import_file(db, with_import, folder, str(n))) for n in session_counts]
+        setups = [Setup("single", db, 1, folder)]
+        if pg_url:
+            from gridpulse.store import Store, postgres
+
+            source = Store(db, write=False)
+            postgres.copy_street(source, pg_url, replace=True)
+            source.close()
+            setups.append(Setup("shared", pg_url, processes or os.cpu_count() or 2, folder))
+        rows = []
+        for setup in setups:
+            rows += [measure(setup, n, seconds) for n in session_counts]
+            if with_import:  # each step imports new cases (its own ids): real work, not "unchanged"
+                rows += [measure(setup, n, seconds, _import_file(db, with_import, folder, f"{setup.name}{n}"))
+                         for n in session_counts]  # fmt: skip
         return rows
 
 
 def table(rows: list[dict[str, Any]]) -> str:
-    head = f"{'sessions':>8} {'import':>6} {'clicks':>6} {'p50 s':>7} {'p95 s':>7} {'login p50':>9} {'login p95':>9} " \
-           f"{'errors':>6} {'RSS MB':>7} {'CPU s':>6}"  # fmt: skip
+    head = f"{'setup':>9} {'sessions':>8} {'import':>6} {'clicks':>6} {'p50 s':>7} {'p95 s':>7} {'login p50':>9} " \
+           f"{'login p95':>9} {'errors':>6} {'RSS MB':>7} {'CPU s':>6}"  # fmt: skip
     lines = [head]
     for r in rows:
+        name = "1×DuckDB" if r["setup"] == "single" else f"{r['processes']}×PG"
         lines.append(
-            f"{r['sessions']:>8} {'yes' if r['import'] else 'no':>6} {r['clicks']:>6} {r['click_p50']:>7.2f} "
+            f"{name:>9} {r['sessions']:>8} {'yes' if r['import'] else 'no':>6} {r['clicks']:>6} {r['click_p50']:>7.2f} "
             f"{r['click_p95']:>7.2f} {r['login_p50']:>9.2f} {r['login_p95']:>9.2f} {r['errors']:>6} "
             f"{r['rss_mb']:>7.0f} {r['cpu_s']:>6.1f}"
         )
