@@ -24,12 +24,9 @@ from tests.fixtures import AS_OF, MARCH
 
 
 @pytest.fixture
-def shared(fixture_db: Path) -> tuple[str, list[Store]]:
-    """The fixture street copied into a new schema, open in two stores as two server processes would."""
-    url = pgkit.fresh_url()
-    source = Store(fixture_db, write=False)
-    postgres.copy_street(source, url)
-    source.close()
+def shared() -> tuple[str, list[Store]]:
+    """The fixture street in a new schema, open in two stores as two server processes would."""
+    url = pgkit.street(fixtures.build)
     stores = [open_store(url), open_store(url)]
     yield url, stores
     for s in stores:
@@ -37,17 +34,45 @@ def shared(fixture_db: Path) -> tuple[str, list[Store]]:
     pgkit.drop(url)
 
 
-def test_a_copied_street_gives_the_figures_of_its_file(fixture_db: Path, shared) -> None:
-    _, (a, _b) = shared
-    source = Store(fixture_db, write=False)
+def test_a_copied_street_gives_the_figures_of_its_file(tmp_path: Path) -> None:
+    source = Store(fixtures.build(tmp_path / "street.duckdb"), write=False)
+    url = pgkit.fresh_url()
     try:
+        counts = postgres.copy_street(source, url)
+        assert (counts["grids"], counts["users"]) == (9, len(fixtures.users()))
+        a = open_store(url)
         assert views.headline(a, Scope.street(), MARCH, AS_OF) == views.headline(source, Scope.street(), MARCH, AS_OF)
         mine = views.grid_performance(a, Scope.street(), MARCH, AS_OF)
         theirs = views.grid_performance(source, Scope.street(), MARCH, AS_OF)
         assert mine.equals(theirs)
         assert a.users()["username"].tolist() == source.users()["username"].tolist()
+        a.close()
     finally:
         source.close()
+        pgkit.drop(url)
+
+
+def test_hostile_text_comes_back_from_the_server_as_written(tmp_path: Path) -> None:
+    texts = ["楼道\r\n漏水\r\n严重", 'he said "hi", ok', "a\\b\\N", "", "=cmd|' /C calc'!A0", "<b>粗</b>\t制表", "\\."]
+
+    def edit(tables: dict) -> None:
+        cases = tables["cases"]
+        for i, text in enumerate(texts):
+            cases.loc[i, "description"] = text
+        cases.loc[len(texts), "description"] = None
+
+    url = pgkit.street(lambda u: fixtures.build(u, edit))
+    file = Store(fixtures.build(tmp_path / "street.duckdb", edit), write=False)
+    try:
+        pg = open_store(url)
+        mine = pg.query("SELECT case_id, description FROM cases ORDER BY case_id")
+        theirs = file.query("SELECT case_id, description FROM cases ORDER BY case_id")
+        assert mine.equals(theirs)
+        assert set(texts) <= set(mine["description"].dropna())
+        pg.close()
+    finally:
+        file.close()
+        pgkit.drop(url)
 
 
 def test_an_import_through_one_process_is_seen_by_the_other(shared, tmp_path: Path) -> None:

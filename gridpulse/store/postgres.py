@@ -436,7 +436,8 @@ class PgStore(Accountability, Accounts, Imports, Settings):
                     select = ", ".join(f"unhex(substr({c}, 3)) AS {c}" if types[c] == "BLOB" else c for c in cols)
                     source = (
                         f"SELECT {select} FROM read_csv($file, header = false, columns = $columns, "
-                        f"allow_quoted_nulls = false, auto_detect = false, quote = '\"', escape = '\"')"
+                        f"allow_quoted_nulls = false, auto_detect = false, quote = '\"', escape = '\"', delim = ',', "
+                        f"new_line = '\\n')"
                     )
                     if whole or table == "grids":
                         cur.execute(f"DELETE FROM {table}")
