@@ -203,6 +203,14 @@ def _bench_load(args: argparse.Namespace) -> int:
     return 0
 
 
+def _bench_store(args: argparse.Namespace) -> int:
+    from gridpulse.benchmarks import store as bench_store
+
+    sizes = [int(n) for n in str(args.cases).split(",") if n.strip()]
+    print(bench_store.table([bench_store.measure(args.pg, n) for n in sizes]))
+    return 0
+
+
 def _bench(args: argparse.Namespace) -> int:
     from gridpulse.benchmarks import pages as bench
 
@@ -400,6 +408,11 @@ def main(argv: list[str] | None = None) -> int:
     bl.add_argument("--pg", help=t("cli_help_bench_pg"))
     bl.add_argument("--processes", type=int, help=t("cli_help_bench_processes"))
     bl.set_defaults(func=_bench_load)
+
+    bs = sub.add_parser("bench-store", help=t("cli_help_bench_store"))
+    bs.add_argument("--pg", required=True, help=t("cli_help_bench_pg"))
+    bs.add_argument("--cases", default="200000,1000000", help=t("cli_help_bench_store_cases"))
+    bs.set_defaults(func=_bench_store)
 
     bc = sub.add_parser("bench-cache", help=t("cli_help_bench_cache"))
     bc.add_argument("--cases", type=int, default=config.DEMO_CASES, help=t("cli_help_bench_cases"))

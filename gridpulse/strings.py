@@ -526,6 +526,8 @@ ZH: dict[str, str] = {
     "cli_help_save_mapping": "把本次用到的列对应存为映射文件，下月导入可复用",
     "cli_help_sheet": "XLSX 的工作表名（默认第一张）",
     "cli_help_rejects": "列出某次导入拒收的行及原因",
+    "cli_help_bench_store": "共享数据库的两种算法对比：各进程的 DuckDB 副本与 PostgreSQL 直接计算（并列打印）",
+    "cli_help_bench_store_cases": "街道诉求件数，逗号分隔（如 200000,1000000）",
     "cli_help_bench_pg": "另测多进程共享 PostgreSQL 的部署（给出一个可清空的测试库地址 postgresql://…），与单进程并列",
     "cli_help_bench_processes": "共享部署的仪表盘进程数（默认每核一个）",
     "cli_help_copy": "把一个街道数据库文件（DuckDB）整体复制到共享数据库（PostgreSQL），含用户、审计与导入记录",

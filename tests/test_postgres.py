@@ -152,3 +152,29 @@ def test_an_empty_server_is_refused_by_demo_only_with_force(tmp_path: Path) -> N
         assert "--force" in again.stderr
     finally:
         pgkit.drop(url)
+
+
+def test_bench_store_computes_the_same_figures_on_the_copy_and_in_postgresql() -> None:
+    from gridpulse.benchmarks import store as bench_store
+
+    url = pgkit.fresh_url()
+    try:
+        row = bench_store.measure(url, 3000)
+    finally:
+        pgkit.drop(url)
+    assert row["same"]
+    assert row["copy_s"] > 0
+    assert "PostgreSQL ÷ copy" in bench_store.table([row])
+
+
+def test_a_command_that_only_changes_users_reads_no_copy_of_the_street(shared) -> None:
+    url, _ = shared
+    store = open_store(url)
+    try:
+        store.add_user({"username": "li", "display_name": "李", "role": "leader", "communities": [], "grids": [],
+                        "department": None, "password_hash": auth.hash_password("li-long-password-1")})  # fmt: skip
+        assert store._version is None  # nothing was copied
+        assert store.query("SELECT count(*) AS n FROM cases")["n"][0] > 0  # the first figure reads it
+        assert store._version is not None
+    finally:
+        store.close()

@@ -17,8 +17,10 @@ README, "多进程与 PostgreSQL", measured with ``python -m gridpulse bench-sto
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import json
+import os
 import re
 import shutil
 import tempfile
@@ -39,6 +41,7 @@ from gridpulse import clock, dbopen
 from gridpulse.store import schema
 from gridpulse.store.accountability import Accountability
 from gridpulse.store.accounts import Accounts
+from gridpulse.store.connection import Connection
 from gridpulse.store.imports import IMPORT_TABLES, Imports
 from gridpulse.store.settings import Settings
 from gridpulse.strings import t
@@ -136,6 +139,19 @@ def unreachable(url: str, err: BaseException) -> dbopen.DatabaseError:
         "pg_unreachable", where, t("dberr_pg_unreachable", url=where, detail=detail), t("dberr_pg_unreachable_hint"),
         detail,
     )  # fmt: skip
+
+
+COPY_PREFIX = "gridpulse-copy-"
+
+
+def _remove_orphans() -> None:
+    """Copies left by server processes that were killed (their process id is in the folder's name)."""
+    if not Path("/proc/self").exists():  # no way to tell a live process here: leave them
+        return
+    for folder in Path(tempfile.gettempdir()).glob(f"{COPY_PREFIX}*-*"):
+        pid = folder.name.removeprefix(COPY_PREFIX).split("-", 1)[0]
+        if pid.isdigit() and int(pid) != os.getpid() and not Path(f"/proc/{pid}").exists():
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def empty(url: str) -> dbopen.DatabaseError:
@@ -323,19 +339,22 @@ class PgStore(Accountability, Accounts, Imports, Settings):
             with contextlib.suppress(Exception):
                 self._pool.close()
             raise unreachable(url, err) from err
-        self._dir = Path(tempfile.mkdtemp(prefix="gridpulse-copy-"))
-        self.path = self._dir / "street.duckdb"  # this process's copy of the street
+        _remove_orphans()
+        self._dir = Path(tempfile.mkdtemp(prefix=f"{COPY_PREFIX}{os.getpid()}-"))
+        self.path = self._dir / "street.duckdb"  # this process's copy of the street, read when first needed
         self._con = duckdb.connect(str(self.path))
         self._con.execute(schema.SCHEMA)
         with self._pool.connection() as conn:
             ensure_schema(conn)
-        self.sync()
+        atexit.register(self.close)  # a stopped server takes its copy away (a killed one: _remove_orphans)
 
     def close(self) -> None:
         with contextlib.suppress(Exception):
             self._pool.close()
         self._close_file()
+        self._con = None
         shutil.rmtree(self._dir, ignore_errors=True)
+        atexit.unregister(self.close)
 
     def __repr__(self) -> str:
         return f"PgStore({redacted(self.url)!r})"
@@ -376,10 +395,23 @@ class PgStore(Accountability, Accounts, Imports, Settings):
         """
         with self._pg() as conn:
             meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
+        if self._version is None:  # no figure read yet (a command that only changes users): no copy either
+            return meta
         if int(meta.get("data_version") or 0) != self._version or meta.get("generation") != self._generation:
             self.sync()
         meta["data_version"] = str(self._version)
         return meta
+
+    def cursor(self) -> Any:
+        """A cursor on this process's copy of the street, read from the server on first use."""
+        if self._version is None:
+            self.sync()
+        return super().cursor()
+
+    def _refresh(self) -> None:
+        """After a write through this store: the copy follows, if this process keeps one."""
+        if self._version is not None:
+            self.sync()
 
     def bump_data_version(self) -> None:
         with self._pg() as conn, conn.transaction():
@@ -424,7 +456,7 @@ class PgStore(Accountability, Accounts, Imports, Settings):
         return version
 
     def _apply(self, files: Mapping[str, Path], whole: bool) -> None:
-        with self.cursor() as cur:
+        with Connection.cursor(self) as cur:
             cur.begin()
             try:
                 for table, target in files.items():
@@ -512,7 +544,7 @@ class PgStore(Accountability, Accounts, Imports, Settings):
                 "warnings": json.dumps(dict(warnings or {}), ensure_ascii=False),
             }  # fmt: skip
             self._log_import(PgCursor(cur), record, "stage_rejects", bump=False)
-        self.sync()
+        self._refresh()
         return record
 
     def replace_grids(
@@ -549,7 +581,7 @@ class PgStore(Accountability, Accounts, Imports, Settings):
             copy_in(cur, "incoming_rejects", rejects.reindex(columns=["row_number", "raw", "reasons"]),
                     ["row_number", "raw", "reasons"])  # fmt: skip
             self._log_import(PgCursor(cur), record, "incoming_rejects", bump=False)
-        self.sync()
+        self._refresh()
         return record
 
 
