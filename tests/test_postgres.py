@@ -141,6 +141,8 @@ def test_an_unreachable_server_is_said_in_chinese() -> None:
         open_store("postgresql://nobody:secret@127.0.0.1:1/none?connect_timeout=2")
     assert "连不上共享数据库" in err.value.message
     assert "secret" not in err.value.message + err.value.hint
+    assert "技术信息" in err.value.hint
+    assert "{" not in err.value.hint  # every placeholder filled
 
 
 def test_an_empty_server_is_refused_by_demo_only_with_force(tmp_path: Path) -> None:

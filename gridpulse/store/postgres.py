@@ -136,7 +136,8 @@ def unreachable(url: str, err: BaseException) -> dbopen.DatabaseError:
     detail = str(err).strip().splitlines()[0][:300] if str(err).strip() else type(err).__name__
     where = redacted(url)
     return dbopen.DatabaseError(
-        "pg_unreachable", where, t("dberr_pg_unreachable", url=where, detail=detail), t("dberr_pg_unreachable_hint"),
+        "pg_unreachable", where, t("dberr_pg_unreachable", url=where, detail=detail),
+        t("dberr_pg_unreachable_hint", detail=detail),
         detail,
     )  # fmt: skip
 
@@ -332,7 +333,14 @@ class PgStore(Accountability, Accounts, Imports, Settings):
         self._grid_count = 0
         try:
             self._pool = psycopg_pool.ConnectionPool(
-                url, min_size=1, max_size=pool_size, kwargs={"autocommit": True}, open=True, timeout=15
+                url,
+                min_size=1,
+                max_size=pool_size,
+                kwargs={"autocommit": True},
+                open=True,
+                timeout=15,
+                # a connection broken by a server restart is replaced before use, not handed to a page
+                check=psycopg_pool.ConnectionPool.check_connection,
             )
             self._pool.wait(timeout=10)
         except (psycopg.Error, psycopg_pool.PoolTimeout) as err:
