@@ -30,12 +30,20 @@ if scope.role == LIAISON:  # the others are figures only: their cases are not in
     choices = [scope.department]
 else:
     choices = card["key"].tolist()
-dept = st.selectbox(t("unit_department"), choices, key="dept_pick")
-overdue_tab, unhappy_tab = st.tabs([t("dept_overdue"), t("dept_dissatisfied")])
-for tab, kind in ((overdue_tab, "overdue"), (unhappy_tab, "dissatisfied")):
-    rows = cache.view(scorecard.action_list, f, cache.as_of(), kind, dept)
-    tab.caption(t("drill_rows", n=len(rows), limit=config.MAX_TABLE_ROWS))
-    tab.dataframe(views.labelled_cases(rows), hide_index=True, width="stretch")
+
+
+@session.section
+def drill(choices: list[str]) -> None:
+    """One department's cases: picking another reruns this part only."""
+    dept = st.selectbox(t("unit_department"), choices, key="dept_pick")
+    overdue_tab, unhappy_tab = st.tabs([t("dept_overdue"), t("dept_dissatisfied")])
+    for tab, kind in ((overdue_tab, "overdue"), (unhappy_tab, "dissatisfied")):
+        rows = cache.view(scorecard.action_list, f, cache.as_of(), kind, dept)
+        tab.caption(t("drill_rows", n=len(rows), limit=config.MAX_TABLE_ROWS))
+        tab.dataframe(views.labelled_cases(rows), hide_index=True, width="stretch")
+
+
+drill(choices)
 
 st.subheader(t("stage_title"))
 st.caption(t("stage_caption"))

@@ -4,6 +4,7 @@ import altair as alt
 import streamlit as st
 
 from gridpulse import config, formats, metrics, scorecard, views
+from gridpulse.filters import Filters
 from gridpulse.scope import ADMIN, LEADER, LIAISON
 from gridpulse.strings import t
 from gridpulse.ui import cache, filters, session, widgets
@@ -72,6 +73,24 @@ if scope.role in (LEADER, ADMIN):  # the departments the street holds to account
 tab_cat, tab_src, tab_stage, tab_flow, tab_act = st.tabs(
     [t("tab_category"), t("tab_source"), t("tab_stages"), t("flow_title"), t("tab_actions")]
 )
+
+
+@session.section
+def stage_breakdown(f: Filters) -> None:
+    """Step timings by community, grid or department: switching reruns this part only."""
+    by = (
+        st.segmented_control(
+            t("stage_by"),
+            ("community", "grid_code", "department"),
+            format_func=lambda u: t(u if u != "grid_code" else "grid"),
+            default="community",
+            key="stage_by",
+        )
+        or "community"
+    )
+    widgets.stage_table(cache.view(scorecard.stage_timings, f, by))
+
+
 with tab_cat:
     st.subheader(t("by_category_title"))
     widgets.rates_by(cache.view(scorecard.rates_by, f, cache.as_of(), "category"), "category")
@@ -87,17 +106,7 @@ with tab_stage:
         row = overall.set_index("step").loc[slowest]
         st.warning(t("stage_slowest", step=t(f"step_{slowest}"), median=row["median"], p90=row["p90"]))
     widgets.stage_table(overall)
-    by = (
-        st.segmented_control(
-            t("stage_by"),
-            ("community", "grid_code", "department"),
-            format_func=lambda u: t(u if u != "grid_code" else "grid"),
-            default="community",
-            key="stage_by",
-        )
-        or "community"
-    )
-    widgets.stage_table(cache.view(scorecard.stage_timings, f, by))
+    stage_breakdown(f)
 with tab_flow:
     st.subheader(t("flow_title"))
     st.caption(t("flow_caption", hours=config.ON_SPOT_HOURS))

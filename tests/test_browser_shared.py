@@ -24,7 +24,7 @@ LOGGED_IN = "[data-testid=stSidebarNav]"
 
 @pytest.fixture(scope="module")
 def shared_url() -> Iterator[str]:
-    url = pgkit.street(fixtures.build)
+    url = pgkit.street(lambda u: fixtures.build(u, fixtures.departments))
     yield url
     pgkit.drop(url)
 
@@ -78,3 +78,31 @@ def test_one_session_on_two_processes_and_a_user_added_and_disabled_while_both_s
     assert outside == []
     for c in (context, second):
         c.close()
+
+
+def test_a_part_of_a_page_that_reruns_alone_checks_the_log_in_first(
+    shared_url: str, two: tuple[str, str], chromium
+) -> None:
+    _one, other = two
+    _cli(shared_url, "users", "add", "qian", "--name", "钱", "--role", "leader", "--password-stdin",
+         stdin="qian-long-password-1\n")  # fmt: skip
+    context, outside = browserkit.new_context(chromium)
+    page = context.new_page()
+    browserkit.log_in(page, other, "qian", password="qian-long-password-1")
+    page.goto(other + "/departments")
+    page.locator("[data-testid=stSelectbox]").last.wait_for(timeout=60_000)
+    page.wait_for_selector("[data-testid=stStatusWidget]", state="detached", timeout=60_000)
+
+    def pick(name: str) -> None:
+        page.locator("[data-testid=stSelectbox]").last.click()
+        page.get_by_role("option", name=name).click()
+
+    pick("热力公司")  # the department drill-down reruns alone (st.fragment) and shows the other's cases
+    page.wait_for_selector("[data-testid=stStatusWidget]", state="detached", timeout=60_000)
+    assert page.locator(LOGGED_IN).count() == 1
+    _cli(shared_url, "users", "disable", "qian")  # through the command line, on the shared store
+    pick("区住建局")  # that part alone again: it checks the log-in before it answers
+    browserkit.wait_login_form(page)
+    assert page.locator(LOGGED_IN).count() == 0
+    assert outside == []
+    context.close()

@@ -180,3 +180,24 @@ def test_a_command_that_only_changes_users_reads_no_copy_of_the_street(shared) -
         assert store._version is not None
     finally:
         store.close()
+
+
+def test_many_page_runs_at_once_bring_the_copy_up_to_date_once(shared, tmp_path: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    _, (a, b) = shared
+
+    def cases(_: int) -> int:
+        return views.headline(b, Scope.street(), MARCH, AS_OF)["cases"]
+
+    with ThreadPoolExecutor(8) as pool:  # the first figures of a fresh process, side by side
+        first = set(pool.map(cases, range(16)))
+    lon, lat = fixtures.centre(2)
+    path = tmp_path / "more.csv"
+    path.write_text("工单编号,受理时间,诉求类别,经度,纬度\n" + "".join(
+        f"MT{i},2026-03-11 09:00,环境卫生,{lon},{lat}\n" for i in range(4)), encoding="utf-8")  # fmt: skip
+    run.import_file(a, "cases", path)
+    with ThreadPoolExecutor(8) as pool:  # then all of them find the version changed at once
+        after = set(pool.map(cases, range(16)))
+    assert len(first) == 1
+    assert after == {first.pop() + 4}

@@ -411,10 +411,19 @@ class PgStore(Accountability, Accounts, Imports, Settings):
         return meta
 
     def cursor(self) -> Any:
-        """A cursor on this process's copy of the street, read from the server on first use."""
-        if self._version is None:
+        """A cursor on this process's copy of the street, brought up to the server's data version first.
+
+        One small read per query (the version and generation); the copy itself is read on first use
+        and then only the rows written since.
+        """
+        if self._version is None or self._behind():
             self.sync()
         return super().cursor()
+
+    def _behind(self) -> bool:
+        with self._pg() as conn:
+            meta = dict(conn.execute("SELECT key, value FROM meta WHERE key IN ('data_version', 'generation')"))
+        return int(meta.get("data_version") or 0) != self._version or meta.get("generation") != self._generation
 
     def _refresh(self) -> None:
         """After a write through this store: the copy follows, if this process keeps one."""
@@ -435,8 +444,14 @@ class PgStore(Accountability, Accounts, Imports, Settings):
         """Bring the copy up to the data version in PostgreSQL: the rows written since, in one transaction.
 
         A street written anew or restored from a backup has a new ``generation``: the copy is then read whole.
+        One sync at a time per process, from reading the server to applying the rows: page runs of
+        other sessions that find the version changed wait here, then find the copy up to date.
         """
-        with self._sync_lock, self._pg() as conn, conn.transaction():
+        with self._sync_lock:
+            return self._sync()
+
+    def _sync(self) -> int:
+        with self._pg() as conn, conn.transaction():
             conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")  # one snapshot of all tables
             meta = dict(conn.execute("SELECT key, value FROM meta WHERE key IN ('data_version', 'generation')"))
             version, generation = int(meta.get("data_version") or 0), meta.get("generation")

@@ -14,9 +14,11 @@ this key and no widget has it, so a browser cannot set it.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 from collections.abc import Callable
+from typing import Any
 from urllib.parse import quote, urlsplit
 
 import streamlit as st
@@ -214,3 +216,19 @@ def audited_export(build: Callable[[], bytes], detail: str) -> Callable[[], byte
         return data
 
     return build_and_audit
+
+
+def section(fn: Callable[..., None]) -> Callable[..., None]:
+    """A part of a page that reruns alone when one of its own widgets changes (``st.fragment``).
+
+    Each of its reruns checks the log-in first, like a whole page run: a user logged out or
+    disabled meanwhile gets the whole app again (the log-in page), never the part.
+    """
+
+    @functools.wraps(fn)
+    def checked(*args: Any, **kwargs: Any) -> None:
+        if resolve_user() is None:
+            st.rerun()
+        fn(*args, **kwargs)
+
+    return st.fragment(checked)
