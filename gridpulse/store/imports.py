@@ -100,12 +100,7 @@ class Imports(Connection):
                     UPDATE {table} t SET {assignments} FROM scratch.stage s
                     WHERE t.{key} = s.{key} AND ({changed})""")
             rejected = int(cur.execute("SELECT count(*) FROM scratch.stage_rejects").fetchone()[0])
-            record = {
-                **info, "kind": kind, "inserted": inserted, "updated": updated,
-                "unchanged": unchanged, "rejected": rejected, "rows_read": inserted + updated + unchanged + rejected,
-                "duplicates": duplicates,
-                "warnings": json.dumps(dict(warnings or {}), ensure_ascii=False),
-            }  # fmt: skip
+            record = rows_record(info, kind, (inserted, updated, unchanged, rejected), duplicates, warnings)
             self._log_import(cur, record, "scratch.stage_rejects")
             cur.commit()
         except BaseException:
@@ -160,12 +155,7 @@ class Imports(Connection):
             cur.execute("""
                 UPDATE cases SET grid_code = NULL, placement = NULL
                 WHERE placement = 'name' AND grid_code NOT IN (SELECT grid_code FROM grids)""")
-            new_codes = set(grids["grid_code"])
-            record = {
-                **info, "kind": "grids", "rows_read": len(grids) + len(rejects),
-                "inserted": len(new_codes - existing), "updated": len(new_codes & existing),
-                "unchanged": 0, "rejected": len(rejects), "replaced": len(existing), "rejoined": moved,
-            }  # fmt: skip
+            record = grids_record(info, grids, rejects, existing, moved)
             cur.register("incoming", rejects.reindex(columns=["row_number", "raw", "reasons"]))
             self._log_import(cur, record, "incoming")
             cur.unregister("incoming")
@@ -226,6 +216,35 @@ class Imports(Connection):
                  WHERE import_id = coalesce($id, (SELECT max(import_id) FROM imports))
                  ORDER BY row_number"""
         return self.records_query(sql, {"id": import_id})
+
+
+def rows_record(
+    info: Mapping[str, Any],
+    kind: str,
+    counts: tuple[int, int, int, int],
+    duplicates: int,
+    warnings: Mapping[str, int] | None,
+) -> dict[str, Any]:
+    """An import's summary: what ``info`` says of the file, and its counts (inserted, updated, unchanged, rejected)."""
+    inserted, updated, unchanged, rejected = counts
+    return {
+        **info, "kind": kind, "inserted": inserted, "updated": updated,
+        "unchanged": unchanged, "rejected": rejected, "rows_read": inserted + updated + unchanged + rejected,
+        "duplicates": duplicates,
+        "warnings": json.dumps(dict(warnings or {}), ensure_ascii=False),
+    }  # fmt: skip
+
+
+def grids_record(
+    info: Mapping[str, Any], grids: pd.DataFrame, rejects: pd.DataFrame, existing: set[str], moved: int
+) -> dict[str, Any]:
+    """A grid layer's summary: codes new and kept against the ``existing`` layer, and the rows that changed grid."""
+    new_codes = set(grids["grid_code"])
+    return {
+        **info, "kind": "grids", "rows_read": len(grids) + len(rejects),
+        "inserted": len(new_codes - existing), "updated": len(new_codes & existing),
+        "unchanged": 0, "rejected": len(rejects), "replaced": len(existing), "rejoined": moved,
+    }  # fmt: skip
 
 
 _IMPORT_FIELDS = ("import_id", "ts", "username", "kind", "file_name", "format", "encoding", "rows_read", "inserted",

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import json
 import os
 import re
 import shutil
@@ -42,7 +41,7 @@ from gridpulse.store import schema
 from gridpulse.store.accountability import Accountability
 from gridpulse.store.accounts import Accounts
 from gridpulse.store.connection import Connection
-from gridpulse.store.imports import IMPORT_TABLES, Imports
+from gridpulse.store.imports import IMPORT_TABLES, Imports, grids_record, rows_record
 from gridpulse.store.settings import Settings
 from gridpulse.strings import t
 
@@ -560,12 +559,7 @@ class PgStore(Accountability, Accounts, Imports, Settings):
                 )
             cur.execute("SELECT count(*) FROM stage_rejects")
             rejected = int(cur.fetchone()[0])
-            record = {
-                **info, "kind": kind, "inserted": inserted, "updated": updated,
-                "unchanged": unchanged, "rejected": rejected, "rows_read": inserted + updated + unchanged + rejected,
-                "duplicates": duplicates,
-                "warnings": json.dumps(dict(warnings or {}), ensure_ascii=False),
-            }  # fmt: skip
+            record = rows_record(info, kind, (inserted, updated, unchanged, rejected), duplicates, warnings)
             self._log_import(PgCursor(cur), record, "stage_rejects", bump=False)
         self._refresh()
         return record
@@ -594,12 +588,7 @@ class PgStore(Accountability, Accounts, Imports, Settings):
                    WHERE placement = 'name' AND grid_code NOT IN (SELECT grid_code FROM grids)""",
                 {"v": version},
             )
-            new_codes = set(grids["grid_code"])
-            record = {
-                **info, "kind": "grids", "rows_read": len(grids) + len(rejects),
-                "inserted": len(new_codes - existing), "updated": len(new_codes & existing),
-                "unchanged": 0, "rejected": len(rejects), "replaced": len(existing), "rejoined": moved,
-            }  # fmt: skip
+            record = grids_record(info, grids, rejects, existing, moved)
             cur.execute("CREATE TEMP TABLE incoming_rejects (row_number BIGINT, raw TEXT, reasons TEXT) ON COMMIT DROP")
             copy_in(cur, "incoming_rejects", rejects.reindex(columns=["row_number", "raw", "reasons"]),
                     ["row_number", "raw", "reasons"])  # fmt: skip
