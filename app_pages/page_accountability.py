@@ -53,39 +53,44 @@ if points.empty or pooled is None:
     st.stop()
 den = targets.RATE_TARGETS[metric][1]
 st.caption(t("funnel_caption", unit=t(f"unit_{unit}"), den=t(den), metric=t(metric), pooled=f"{pooled:.1%}"))
-lines = limits.melt(id_vars="trials", var_name="limit", value_name="rate")
-lines["limit_name"] = lines["limit"].map(
-    lambda v: t("funnel_limit_95") if v.startswith("warn") else t("funnel_limit_998")
-)
-classes = [t(f"funnel_{c}") for c in maps.FUNNEL_COLOURS]
-x = alt.X("trials:Q", scale=alt.Scale(type="log"), title=t("sample"))
-chart = alt.layer(
-    alt.Chart(lines)
-    .mark_line(strokeDash=[4, 3], color="#777777", interpolate="step-after")
-    .encode(
-        x=x,
-        y=alt.Y("rate:Q", axis=alt.Axis(format="%"), title=t(metric)),
-        detail="limit:N",
-        strokeWidth=alt.StrokeWidth("limit_name:N", legend=None, scale=alt.Scale(range=[1.5, 0.8])),
-    ),
-    alt.Chart(pd.DataFrame({"rate": [pooled]})).mark_rule(color="#333333").encode(y="rate:Q"),
-    alt.Chart(points)
-    .mark_circle(size=90, stroke="#333333", strokeWidth=0.6, opacity=0.95)
-    .encode(
-        x=x,
-        y="rate:Q",
-        color=alt.Color(
-            "funnel:N",
-            title=None,
-            scale=alt.Scale(domain=classes, range=list(maps.FUNNEL_COLOURS.values())),
-            legend=alt.Legend(orient="top"),
+
+
+def funnel_chart() -> alt.LayerChart:
+    lines = limits.melt(id_vars="trials", var_name="limit", value_name="rate")
+    lines["limit_name"] = lines["limit"].map(
+        lambda v: t("funnel_limit_95") if v.startswith("warn") else t("funnel_limit_998")
+    )
+    classes = [t(f"funnel_{c}") for c in maps.FUNNEL_COLOURS]
+    x = alt.X("trials:Q", scale=alt.Scale(type="log"), title=t("sample"))
+    return alt.layer(
+        alt.Chart(lines)
+        .mark_line(strokeDash=[4, 3], color="#777777", interpolate="step-after")
+        .encode(
+            x=x,
+            y=alt.Y("rate:Q", axis=alt.Axis(format="%"), title=t(metric)),
+            detail="limit:N",
+            strokeWidth=alt.StrokeWidth("limit_name:N", legend=None, scale=alt.Scale(range=[1.5, 0.8])),
         ),
-        tooltip=[
-            alt.Tooltip("name:N", title=t(f"unit_{unit}")),
-            alt.Tooltip("trials:Q", title=t("sample")),
-            alt.Tooltip("rate:Q", title=t(metric), format=".1%"),
-            alt.Tooltip("funnel:N", title=t("status_col")),
-        ],
-    ),
-).properties(height=420)
-st.altair_chart(chart, width="stretch")
+        alt.Chart(pd.DataFrame({"rate": [pooled]})).mark_rule(color="#333333").encode(y="rate:Q"),
+        alt.Chart(points)
+        .mark_circle(size=90, stroke="#333333", strokeWidth=0.6, opacity=0.95)
+        .encode(
+            x=x,
+            y="rate:Q",
+            color=alt.Color(
+                "funnel:N",
+                title=None,
+                scale=alt.Scale(domain=classes, range=list(maps.FUNNEL_COLOURS.values())),
+                legend=alt.Legend(orient="top"),
+            ),
+            tooltip=[
+                alt.Tooltip("name:N", title=t(f"unit_{unit}")),
+                alt.Tooltip("trials:Q", title=t("sample")),
+                alt.Tooltip("rate:Q", title=t(metric), format=".1%"),
+                alt.Tooltip("funnel:N", title=t("status_col")),
+            ],
+        ),
+    ).properties(height=420)
+
+
+widgets.chart(("funnel", f, cache.as_of(), unit, metric), funnel_chart)

@@ -19,7 +19,9 @@ if card.empty:
     st.stop()
 
 widgets.worst_department(card, cfg)
-widgets.status_table(*scorecard.department_table(card, cfg))
+widgets.status_table(
+    *cache.built(("department_table", f, cache.as_of()), lambda: scorecard.department_table(card, cfg))
+)
 st.caption(t("status_legend"))
 st.caption(scorecard.score_rule(cfg, "department"))
 
@@ -47,4 +49,4 @@ drill(choices)
 
 st.subheader(t("stage_title"))
 st.caption(t("stage_caption"))
-widgets.stage_table(cache.view(scorecard.stage_timings, f, "department"))
+widgets.stage_table(f, "department")

@@ -1,13 +1,12 @@
 """诉求热力图: case density heat layer over a grid choropleth, drill into one grid."""
 
 import streamlit as st
-from streamlit_folium import st_folium
 
 from gridpulse import config, maps, views
 from gridpulse.safe_text import file_part, md_text
 from gridpulse.scope import ADMIN
 from gridpulse.strings import t
-from gridpulse.ui import cache, filters, session, widgets
+from gridpulse.ui import cache, filters, mapview, session, widgets
 
 f = filters.current()
 st.title(t("heat_title"))
@@ -21,9 +20,13 @@ st.caption(t("heat_caption", metric=t(metric)))
 perf = cache.view(views.grid_performance, f, cache.as_of())
 if not perf["cases"].any():
     st.info(t("empty"))
-cells = cache.view(views.heat_cells, f) if show_heat else None
-m, legend = maps.grid_metric_map(cache.view(views.grid_shapes, f), perf, metric, cells)
-clicked = st_folium(m, height=560, use_container_width=True, returned_objects=["last_active_drawing"], key="heat_map")
+rendered, legend = mapview.cached(
+    ("heat", f, cache.as_of(), metric, show_heat),
+    lambda: maps.grid_metric_map(
+        cache.view(views.grid_shapes, f), perf, metric, cache.view(views.heat_cells, f) if show_heat else None
+    ),
+)
+clicked = mapview.show(rendered, key="heat_map", height=560, returned_objects=["last_active_drawing"])
 st.html(legend)
 
 names = dict(zip(perf["grid_code"], perf["grid_name"], strict=True))

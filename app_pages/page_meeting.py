@@ -3,12 +3,11 @@
 import time
 
 import streamlit as st
-from streamlit_folium import st_folium
 
 from gridpulse import maps, meeting, scorecard, views
 from gridpulse.safe_text import md_text
 from gridpulse.strings import t
-from gridpulse.ui import cache, errors, filters, session, widgets
+from gridpulse.ui import cache, errors, filters, mapview, session, widgets
 
 choices = cache.view(views.filter_options)
 opts = meeting.options_from_link(
@@ -35,10 +34,13 @@ def kpis() -> None:
 
 def heatmap() -> None:
     perf = cache.view(views.grid_performance, f, cache.as_of())
-    m, legend = maps.grid_metric_map(
-        cache.view(views.grid_shapes, f), perf, "cases_per_100", cache.view(views.heat_cells, f)
+    rendered, legend = mapview.cached(
+        ("meeting", f, cache.as_of()),
+        lambda: maps.grid_metric_map(
+            cache.view(views.grid_shapes, f), perf, "cases_per_100", cache.view(views.heat_cells, f), height=430
+        ),
     )
-    st_folium(m, height=430, use_container_width=True, returned_objects=[], key="meeting_map")
+    mapview.show(rendered, key="meeting_map", height=430, returned_objects=[])
     st.html(legend)
 
 

@@ -32,31 +32,35 @@ left, right = st.columns([3, 2])
 with left:
     st.subheader(t("trend_title"))
     st.caption(t("trend_note", start=f.start, end=f.end))
-    trend = cache.view(views.monthly_trend, f)
-    trend["series"] = trend["series"].map(t)
-    st.altair_chart(
-        alt.Chart(trend)
-        .mark_line(point=True)
-        .encode(
-            x=alt.X("yearmonth(month):T", title=t("trend_month"), axis=alt.Axis(format="%Y-%m")),
-            y=alt.Y("count:Q", title=t("trend_count")),
-            color=alt.Color("series:N", title=None, legend=alt.Legend(orient="top")),
-            tooltip=[alt.Tooltip("yearmonth(month):T", format="%Y-%m"), "series", "count"],
-        ),
-        width="stretch",
-    )
+
+    def trend_chart() -> alt.Chart:
+        trend = cache.view(views.monthly_trend, f)
+        trend["series"] = trend["series"].map(t)
+        return (
+            alt.Chart(trend)
+            .mark_line(point=True)
+            .encode(
+                x=alt.X("yearmonth(month):T", title=t("trend_month"), axis=alt.Axis(format="%Y-%m")),
+                y=alt.Y("count:Q", title=t("trend_count")),
+                color=alt.Color("series:N", title=None, legend=alt.Legend(orient="top")),
+                tooltip=[alt.Tooltip("yearmonth(month):T", format="%Y-%m"), "series", "count"],
+            )
+        )
+
+    widgets.chart(("trend", f), trend_chart)
 with right:
     st.subheader(t("top_categories"))
-    cats = cache.view(views.top_categories, f)
-    st.altair_chart(
-        alt.Chart(cats)
-        .mark_bar(color="#c0392b")
-        .encode(
-            x=alt.X("cases:Q", title=t("cases_count")),
-            y=alt.Y("category:N", sort="-x", title=None),
-            tooltip=["category", "cases"],
+    widgets.chart(
+        ("top_categories", f),
+        lambda: (
+            alt.Chart(cache.view(views.top_categories, f))
+            .mark_bar(color="#c0392b")
+            .encode(
+                x=alt.X("cases:Q", title=t("cases_count")),
+                y=alt.Y("category:N", sort="-x", title=None),
+                tooltip=["category", "cases"],
+            )
         ),
-        width="stretch",
     )
 
 cfg = cache.unscoped(scorecard.settings)
@@ -67,7 +71,9 @@ if scope.role in (LEADER, ADMIN):  # the departments the street holds to account
         st.info(t("dept_none"))
     else:
         widgets.worst_department(card, cfg)
-        widgets.status_table(*scorecard.department_table(card, cfg))
+        widgets.status_table(
+            *cache.built(("department_table", f, cache.as_of()), lambda: scorecard.department_table(card, cfg))
+        )
         st.page_link("app_pages/page_departments.py", label=t("nav_departments"), icon="➡️")
 
 tab_cat, tab_src, tab_stage, tab_flow, tab_act = st.tabs(
@@ -88,15 +94,15 @@ def stage_breakdown(f: Filters) -> None:
         )
         or "community"
     )
-    widgets.stage_table(cache.view(scorecard.stage_timings, f, by))
+    widgets.stage_table(f, by)
 
 
 with tab_cat:
     st.subheader(t("by_category_title"))
-    widgets.rates_by(cache.view(scorecard.rates_by, f, cache.as_of(), "category"), "category")
+    widgets.rates_by(f, "category")
 with tab_src:
     st.subheader(t("by_source_title"))
-    widgets.rates_by(cache.view(scorecard.rates_by, f, cache.as_of(), "source"), "source")
+    widgets.rates_by(f, "source")
 with tab_stage:
     st.subheader(t("stage_title"))
     st.caption(t("stage_caption"))
@@ -105,7 +111,7 @@ with tab_stage:
     if slowest is not None:
         row = overall.set_index("step").loc[slowest]
         st.warning(t("stage_slowest", step=t(f"step_{slowest}"), median=row["median"], p90=row["p90"]))
-    widgets.stage_table(overall)
+    widgets.stage_table(f)
     stage_breakdown(f)
 with tab_flow:
     st.subheader(t("flow_title"))

@@ -2,11 +2,10 @@
 
 import altair as alt
 import streamlit as st
-from streamlit_folium import st_folium
 
 from gridpulse import maps, views
 from gridpulse.strings import t
-from gridpulse.ui import cache, filters, widgets
+from gridpulse.ui import cache, filters, mapview, widgets
 
 f = filters.current()
 st.title(t("res_title"))
@@ -20,26 +19,34 @@ st.subheader(t("ranking"))
 widgets.ranking(perf)
 
 metric = st.selectbox(t("res_map_metric"), list(maps.HIGHER_IS_BETTER)[2:], format_func=t, key="res_metric")
-m, legend = maps.grid_metric_map(cache.view(views.grid_shapes, f), perf, metric)
-st_folium(m, height=520, use_container_width=True, returned_objects=[], key="res_map")
+rendered, legend = mapview.cached(
+    ("resolution", f, cache.as_of(), metric),
+    lambda: maps.grid_metric_map(cache.view(views.grid_shapes, f), perf, metric, height=520),
+)
+mapview.show(rendered, key="res_map", height=520, returned_objects=[])
 st.html(legend)
 
 st.subheader(t("levels_title"))
-shares = views.level_shares(perf)
-labels = [t(f"level{lv}_share") for lv in (1, 2, 3)]
-shares["level_name"] = shares["level"].map(lambda lv: labels[lv - 1])
-st.altair_chart(
-    alt.Chart(shares)
-    .mark_bar()
-    .encode(
-        x=alt.X("share:Q", stack="normalize", axis=alt.Axis(format="%"), title=t("level_share")),
-        y=alt.Y("grid_name:N", sort=None, title=None),
-        color=alt.Color(
-            "level_name:N", title=t("level"), scale=alt.Scale(domain=labels, range=list(maps.LEVEL_SHARE_COLOURS))
-        ),
-        order=alt.Order("level:Q"),
-        tooltip=["grid_name", "level_name", alt.Tooltip("share:Q", format=".1%")],
+
+
+def level_chart() -> alt.Chart:
+    shares = views.level_shares(perf)
+    labels = [t(f"level{lv}_share") for lv in (1, 2, 3)]
+    shares["level_name"] = shares["level"].map(lambda lv: labels[lv - 1])
+    return (
+        alt.Chart(shares)
+        .mark_bar()
+        .encode(
+            x=alt.X("share:Q", stack="normalize", axis=alt.Axis(format="%"), title=t("level_share")),
+            y=alt.Y("grid_name:N", sort=None, title=None),
+            color=alt.Color(
+                "level_name:N", title=t("level"), scale=alt.Scale(domain=labels, range=list(maps.LEVEL_SHARE_COLOURS))
+            ),
+            order=alt.Order("level:Q"),
+            tooltip=["grid_name", "level_name", alt.Tooltip("share:Q", format=".1%")],
+        )
+        .properties(height=max(300, 16 * shares["grid_name"].nunique()))
     )
-    .properties(height=max(300, 16 * shares["grid_name"].nunique())),
-    width="stretch",
-)
+
+
+widgets.chart(("levels", f, cache.as_of()), level_chart)

@@ -1,11 +1,10 @@
 """四级服务矩阵: service points per level by community and grid, gaps on a map."""
 
 import streamlit as st
-from streamlit_folium import st_folium
 
 from gridpulse import config, maps, views
 from gridpulse.strings import t
-from gridpulse.ui import cache, filters, widgets
+from gridpulse.ui import cache, filters, mapview, widgets
 
 f = filters.current()
 st.title(t("matrix_title"))
@@ -22,8 +21,13 @@ by_grid = cache.view(views.service_matrix_by_grid, f, distance)
 st.warning(
     t("gaps_summary", lack=int(by_grid["lacks_post"].sum()), far=int(by_grid["far_from_station"].sum()), dist=distance)
 )
-m = maps.service_matrix_map(cache.view(views.grid_shapes, f), by_grid, cache.view(views.service_points, f), level_names)
-st_folium(m, height=560, use_container_width=True, returned_objects=[], key="matrix_map")
+rendered = mapview.cached(
+    ("matrix", f, distance),
+    lambda: maps.service_matrix_map(
+        cache.view(views.grid_shapes, f), by_grid, cache.view(views.service_points, f), level_names
+    ),
+)
+mapview.show(rendered, key="matrix_map", height=560, returned_objects=[])
 st.html(maps.level_legend_html(level_names))
 
 st.subheader(t("matrix_by_grid"))

@@ -14,12 +14,13 @@ from datetime import datetime
 from typing import Any, ParamSpec, TypeVar
 
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from gridpulse.scope import Scope
-from gridpulse.ui import session
-from gridpulse.ui.database import data_key, store
+from gridpulse.ui import database, session
+from gridpulse.ui.database import store
 
-__all__ = ["as_of", "data_key", "deferred", "store", "unscoped", "view"]
+__all__ = ["as_of", "built", "data_key", "deferred", "store", "unscoped", "view"]
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -54,6 +55,20 @@ def view(fn: Callable[..., R], *args: Any, **kwargs: Any) -> R:
     return _call(data_key(), fn, session.current_scope(), args, tuple(sorted(kwargs.items())))
 
 
+@st.cache_data(show_spinner=False, ttl=3600, max_entries=128)
+def _built(db_key: str, scope: Scope, what: tuple[Any, ...], _build: Callable[[], Any]) -> Any:
+    return _build()
+
+
+def built(what: tuple[Any, ...], build: Callable[[], R]) -> R:
+    """Something a page draws from cached views (a rendered map, a chart's spec, a shaped table), built once.
+
+    Kept per data version, the user's scope and ``what``, which must name everything ``build``
+    depends on besides them (the filters, the as-of, the user's choices on the page).
+    """
+    return _built(data_key(), session.current_scope(), what, build)
+
+
 def deferred(fn: Callable[..., R], *args: Any, **kwargs: Any) -> Callable[[], R]:
     """``views.<fn>`` bound now to this run's store and scope, to be called later.
 
@@ -69,6 +84,26 @@ def unscoped(fn: Callable[..., R], *args: Any) -> R:
     return _call(data_key(), fn, None, args, ())
 
 
+def _this_run() -> tuple[str, datetime]:
+    """The data key and as-of of this script run, read once per run (a page makes dozens of view calls).
+
+    ``session.resolve_user`` forgets them at the start of every run and every fragment rerun, so a
+    newer data version (an import in another process) or the next minute is seen at the next click.
+    """
+    if get_script_run_ctx() is None:  # outside a page run (tools, tests): read now
+        return database.data_key(), store().as_of()
+    known = st.session_state.get(database.RUN_MEMO)
+    if known is None:
+        known = (database.data_key(), store().as_of())
+        st.session_state[database.RUN_MEMO] = known
+    return known
+
+
+def data_key() -> str:
+    """What cached figures are keyed by (``database.data_key``), as read at the start of this run."""
+    return _this_run()[0]
+
+
 def as_of() -> datetime:
-    """Not cached: without a stored ``as_of`` it is the clock, which must not stand still."""
-    return store().as_of()
+    """Not cached between runs: without a stored ``as_of`` it is the clock, which must not stand still."""
+    return _this_run()[1]

@@ -11,6 +11,9 @@ from pathlib import Path
 from gridpulse import config, serving
 from gridpulse.store import Store, is_shared, open_store
 
+# Session-state key of this run's (data key, as-of): see ``cache.data_key``; forgotten at every run's start.
+RUN_MEMO = "gp_run_data"
+
 _stores: dict[str, tuple[tuple[int, int], Store]] = {}
 _stores_lock = threading.Lock()
 

@@ -133,6 +133,7 @@ _NOTICES = {
 def resolve_user() -> User | None:
     """The logged-in user for this run, after expiry and account checks; None: show the log-in page."""
     st.session_state.pop(_RESOLVED_KEY, None)
+    st.session_state.pop(database.RUN_MEMO, None)  # this run reads the data version (and the clock) afresh
     cookie = presented_cookie()
     resolved = sessions.resolve(database.store(), cookie)
     if resolved.user is None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import altair as alt
 import pandas as pd
 import streamlit as st
@@ -161,37 +163,53 @@ def worst_department(card: pd.DataFrame, cfg: targets.Settings) -> None:
     )
 
 
-def stage_table(timings: pd.DataFrame) -> None:
-    """Median and p90 hours per step (rows: units), one column pair per step."""
-    if timings.empty:
+def stage_table(f: Filters, by: str | None = None) -> None:
+    """Median and p90 hours per step (rows: units, or the whole selection), one column pair per step."""
+    wide = cache.built(("stage_wide", f, by), lambda: scorecard.stage_wide(cache.view(scorecard.stage_timings, f, by)))
+    if wide.empty:
         st.info(t("empty"))
         return
-    st.dataframe(scorecard.stage_wide(timings), hide_index=True, width="stretch")
+    st.dataframe(wide, hide_index=True, width="stretch")
+
+
+def chart(what: tuple[object, ...], build: Callable[[], alt.TopLevelMixin]) -> None:
+    """An Altair chart drawn full width; its Vega-Lite spec is built (and validated) once per data version,
+    scope and ``what`` (everything the chart depends on besides them), not on every run of the page."""
+    st.vega_lite_chart(cache.built(("chart", *what), lambda: build().to_dict()), width="stretch")
 
 
 RATES_BY_COLUMNS = ("cases", "resolved", "on_time_rate", "satisfaction", "rework_rate", "accept_in_time_rate",
                     "on_spot_share", "median_hours", "p90_hours")  # fmt: skip
 
 
-def rates_by(rows: pd.DataFrame, by: str) -> None:
+def rates_by(f: Filters, by: str) -> None:
     """Cases and rates per category or source: a chart of cases (bars) and on-time rate (labels), and the table."""
+    what = (f, cache.as_of(), by)
+    rows = cache.view(scorecard.rates_by, *what)
     if rows.empty:
         st.info(t("empty"))
         return
+    chart(("rates_by", *what), lambda: _rates_bars(rows, by))
+    st.dataframe(cache.built(("rates_by", *what), lambda: _rates_table(rows, by)), hide_index=True, width="stretch")
+    st.caption(t("by_caption"))
+
+
+def _rates_bars(rows: pd.DataFrame, by: str) -> alt.Chart:
     shown = rows.assign(name=rows["key"].astype(str), on_time=rows["on_time_rate"].astype(float))
-    bars = alt.Chart(shown).mark_bar(color="#4c78a8").encode(
+    return alt.Chart(shown).mark_bar(color="#4c78a8").encode(
         x=alt.X("cases:Q", title=t("cases")),
         y=alt.Y("name:N", sort="-x", title=None),
         tooltip=[alt.Tooltip("name:N", title=t(by)), alt.Tooltip("cases:Q", title=t("cases")),
                  alt.Tooltip("on_time:Q", title=t("on_time_rate"), format=".1%"),
                  alt.Tooltip("satisfaction:Q", title=t("satisfaction"), format=".1%")],
-    )  # fmt: skip
-    st.altair_chart(bars.properties(height=max(160, 26 * len(shown))), width="stretch")
-    table = pd.DataFrame({t(by): shown["name"]})
+    ).properties(height=max(160, 26 * len(shown)))  # fmt: skip
+
+
+def _rates_table(rows: pd.DataFrame, by: str) -> pd.DataFrame:
+    table = pd.DataFrame({t(by): rows["key"].astype(str)})
     for col in RATES_BY_COLUMNS:
         table[t(col)] = [formats.value(col, v) for v in rows[col]]
-    st.dataframe(table, hide_index=True, width="stretch")
-    st.caption(t("by_caption"))
+    return table
 
 
 def flow_chart(nodes: list[str], links: pd.DataFrame) -> None:
