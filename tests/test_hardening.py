@@ -217,3 +217,27 @@ def test_a_link_cannot_reach_the_year_one_where_the_data_gives_no_bounds() -> No
     assert opts.filters.start == meeting.EARLIEST
     assert opts.filters.previous().end.year == 1999  # the previous period exists (it overflowed before)
     assert "超出数据范围" in opts.problems[0]
+
+
+def test_cache_keys_write_out_every_field_and_refuse_what_they_cannot() -> None:
+    """Cached figures are keyed by arguments written out: two filters differing in one field never share a key."""
+    from datetime import date
+
+    import pandas as pd
+
+    from gridpulse.filters import Filters
+
+    base = Filters(date(2026, 3, 1), date(2026, 3, 31))
+    one = ("G01",)
+    variants = [
+        base,
+        Filters(base.start, date(2026, 3, 30)),
+        Filters(base.start, base.end, grids=one),
+        Filters(base.start, base.end, categories=one),
+        Filters(base.start, base.end, sources=one),
+    ]
+    assert len({cache._key_part(v) for v in variants}) == len(variants)
+    assert cache._key_part(Scope.street()) != cache._key_part(Scope("grid_head", grids=("G01",)))
+    assert cache._key_part((None, 1, "1")) != cache._key_part(("None", "1", 1))
+    with pytest.raises(TypeError):
+        cache._key_part((base, pd.DataFrame({"a": [1]})))

@@ -9,8 +9,9 @@ as-of are keyed by the minute (``Store.as_of``), not the second.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime, time
 from typing import Any, ParamSpec, TypeVar
 
 import streamlit as st
@@ -26,24 +27,44 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 
+_PLAIN = (str, int, float, bool, type(None), date, time)  # datetime is a date
+
+
+def _key_part(value: Any) -> str:
+    """A cache key part written out: plain values, tuples of them and dataclasses of them (filters, scopes).
+
+    Streamlit hashes a string at once, where a dataclass goes through pickling on every call;
+    anything whose ``repr`` might not say all of it (a DataFrame) is refused rather than keyed wrongly.
+    """
+    if isinstance(value, _PLAIN):
+        return repr(value)
+    if isinstance(value, tuple | list):
+        return "(" + ",".join(_key_part(v) for v in value) + ")"
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        parts = ",".join(f"{f.name}={_key_part(getattr(value, f.name))}" for f in dataclasses.fields(value))
+        return f"{type(value).__name__}({parts})"
+    raise TypeError(f"cannot key a cached figure by a {type(value).__name__}")
+
+
 def _call(
     db_key: str, fn: Callable[..., Any], scope: Scope | None, args: tuple[Any, ...], kwargs: tuple[tuple[str, Any], ...]
 ) -> Any:
     """``fn(store, [scope,] *args, **kwargs)`` through the cache; the function is called by reference."""
-    return _cached(db_key, f"{fn.__module__}.{fn.__qualname__}", fn, scope, args, kwargs)
+    key = f"{db_key}|{fn.__module__}.{fn.__qualname__}|{_key_part(scope)}|{_key_part(args)}|{_key_part(kwargs)}"
+    return _cached(key, fn, scope, args, kwargs)
 
 
 @st.cache_data(show_spinner=False, ttl=3600, max_entries=256)
 def _cached(
-    db_key: str,
-    fn_key: str,
+    key: str,
     _fn: Callable[..., Any],
-    scope: Scope | None,
-    args: tuple[Any, ...],
-    kwargs: tuple[tuple[str, Any], ...],
+    _scope: Scope | None,
+    _args: tuple[Any, ...],
+    _kwargs: tuple[tuple[str, Any], ...],
 ) -> Any:
-    """Streamlit cannot hash a function: its qualified name stands for it in the key."""
-    return _fn(store(), *args, **dict(kwargs)) if scope is None else _fn(store(), scope, *args, **dict(kwargs))
+    """Keyed by ``key`` alone (data key, function, scope, arguments written out): Streamlit hashes no objects."""
+    kwargs = dict(_kwargs)
+    return _fn(store(), *_args, **kwargs) if _scope is None else _fn(store(), _scope, *_args, **kwargs)
 
 
 def view(fn: Callable[..., R], *args: Any, **kwargs: Any) -> R:
@@ -56,7 +77,7 @@ def view(fn: Callable[..., R], *args: Any, **kwargs: Any) -> R:
 
 
 @st.cache_data(show_spinner=False, ttl=3600, max_entries=128)
-def _built(db_key: str, scope: Scope, what: tuple[Any, ...], _build: Callable[[], Any]) -> Any:
+def _built(key: str, _build: Callable[[], Any]) -> Any:
     return _build()
 
 
@@ -66,7 +87,7 @@ def built(what: tuple[Any, ...], build: Callable[[], R]) -> R:
     Kept per data version, the user's scope and ``what``, which must name everything ``build``
     depends on besides them (the filters, the as-of, the user's choices on the page).
     """
-    return _built(data_key(), session.current_scope(), what, build)
+    return _built(f"{data_key()}|{_key_part(session.current_scope())}|{_key_part(what)}", build)
 
 
 def deferred(fn: Callable[..., R], *args: Any, **kwargs: Any) -> Callable[[], R]:

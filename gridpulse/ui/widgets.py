@@ -235,5 +235,8 @@ def action_lists(f: Filters, stale_days: int) -> None:
     kinds = ("oldest_open", "stale", "dissatisfied", "reopened")
     tabs = st.tabs([t(f"action_{k}", days=stale_days) for k in kinds])
     for tab, kind in zip(tabs, kinds, strict=True):
-        rows = cache.view(scorecard.action_list, f, cache.as_of(), kind)
-        tab.dataframe(views.labelled_cases(rows), hide_index=True, width="stretch")
+        what = (f, cache.as_of(), kind)
+        table = cache.built(
+            ("action_list", *what), lambda w=what: views.labelled_cases(cache.view(scorecard.action_list, *w))
+        )
+        tab.dataframe(table, hide_index=True, width="stretch")
