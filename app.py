@@ -21,6 +21,7 @@ PAGES = [
     ("app_pages/page_resolution.py", "nav_resolution", "resolution", None),
     ("app_pages/page_accountability.py", "nav_accountability", "accountability", None),
     ("app_pages/page_departments.py", "nav_departments", "departments", DEPARTMENT_VIEWERS),
+    ("app_pages/page_analysis.py", "nav_analysis", "analysis", None),
     ("app_pages/page_meeting.py", "nav_meeting", "meeting", None),
     ("app_pages/page_import.py", "nav_import", "import", {ADMIN}),
     ("app_pages/page_admin.py", "nav_admin", "admin", {ADMIN}),

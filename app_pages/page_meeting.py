@@ -7,7 +7,7 @@ import streamlit as st
 from gridpulse import maps, meeting, scorecard, views
 from gridpulse.safe_text import md_text
 from gridpulse.strings import t
-from gridpulse.ui import cache, errors, filters, mapview, session, widgets
+from gridpulse.ui import analysis_widgets, cache, errors, filters, mapview, session, widgets
 
 choices = cache.view(views.filter_options)
 opts = meeting.options_from_link(
@@ -83,6 +83,11 @@ def red_black() -> None:
     st.caption(t("lists_rule_short"))
 
 
+def warnings_() -> None:
+    st.subheader(t("meeting_alerts"))
+    analysis_widgets.alert_section(limit=5)
+
+
 @st.fragment(run_every=opts.rotate_seconds or None)
 def screen() -> None:
     if session.resolve_user() is None:  # a rotating screen checks its session at every turn
@@ -95,7 +100,7 @@ def _screen() -> None:
     show = meeting.section_at(time.time(), opts.rotate_seconds)
     if show is not None:  # rotating: one section at a time, full width
         sections = {"kpis": kpis, "heatmap": heatmap, "matrix": matrix, "ranking": ranking, "overdue": overdue,
-                    "departments": departments, "red_black": red_black}  # fmt: skip
+                    "departments": departments, "red_black": red_black, "alerts": warnings_}  # fmt: skip
         sections[show]()
         return
     kpis()
@@ -114,6 +119,7 @@ def _screen() -> None:
         departments()
     with right:
         red_black()
+    warnings_()
 
 
 screen()

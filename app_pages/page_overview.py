@@ -5,9 +5,9 @@ import streamlit as st
 
 from gridpulse import config, formats, metrics, scorecard, views
 from gridpulse.filters import Filters
-from gridpulse.scope import ADMIN, LEADER, LIAISON
+from gridpulse.scope import ADMIN, GRID_HEAD, LEADER, LIAISON
 from gridpulse.strings import t
-from gridpulse.ui import cache, filters, session, widgets
+from gridpulse.ui import analysis_widgets, cache, filters, session, widgets
 
 f = filters.current()
 st.title(t("nav_overview"))
@@ -17,6 +17,8 @@ widgets.kpi_cards(kpis)
 before = f.previous()
 st.caption(t("vs_previous", start=before.start, end=before.end))
 scope = session.current_scope()
+if scope.role == GRID_HEAD:  # a grid head's first screen: this week's alerts for their grids
+    analysis_widgets.alert_section(mine=True)
 if not scope.whole_street:
     mine = {k.key: k.value for k in kpis}
     widgets.street_comparison(mine, cache.unscoped(views.street_average, f, cache.as_of()))

@@ -34,7 +34,7 @@ def _demo(args: argparse.Namespace) -> int:
         return 1
     started = time.perf_counter()
     try:
-        counts = demo.generate(path, args.cases, args.seed, replace=args.force)
+        counts = demo.generate(path, args.cases, args.seed, replace=args.force, planted=True)
     except OSError as err:
         raise dbopen.creation_problem(err, path) from err
     took = time.perf_counter() - started
@@ -44,6 +44,7 @@ def _demo(args: argparse.Namespace) -> int:
             path=_shown(path),
             grids=counts["grids"],
             cases=counts["cases"],
+            planted=counts["planted"],
             resources=counts["resources"],
             seconds=took,
         )
@@ -208,6 +209,13 @@ def _bench_store(args: argparse.Namespace) -> int:
 
     sizes = [int(n) for n in str(args.cases).split(",") if n.strip()]
     print(bench_store.table([bench_store.measure(args.pg, n) for n in sizes]))
+    return 0
+
+
+def _bench_alerts(args: argparse.Namespace) -> int:
+    from gridpulse.benchmarks import alerts as bench_alerts
+
+    print(bench_alerts.table(args.streets, args.grids, args.categories, args.outbreaks, args.seed))
     return 0
 
 
@@ -409,6 +417,13 @@ def main(argv: list[str] | None = None) -> int:
     bl.add_argument("--processes", type=int, help=t("cli_help_bench_processes"))
     bl.set_defaults(func=_bench_load)
 
+    ba = sub.add_parser("bench-alerts", help=t("cli_help_bench_alerts"))
+    ba.add_argument("--streets", type=int, default=10, help=t("cli_help_bench_streets"))
+    ba.add_argument("--grids", type=int, default=30, help=t("cli_help_bench_grids"))
+    ba.add_argument("--categories", type=int, default=8, help=t("cli_help_bench_categories"))
+    ba.add_argument("--outbreaks", type=int, default=10, help=t("cli_help_bench_outbreaks"))
+    ba.add_argument("--seed", type=int, default=1)
+    ba.set_defaults(func=_bench_alerts)
     bs = sub.add_parser("bench-store", help=t("cli_help_bench_store"))
     bs.add_argument("--pg", required=True, help=t("cli_help_bench_pg"))
     bs.add_argument("--cases", default="200000,1000000", help=t("cli_help_bench_store_cases"))
@@ -473,6 +488,9 @@ def main(argv: list[str] | None = None) -> int:
     rj.add_argument("--out", help=t("cli_help_rejects_out"))
     rj.add_argument("--db", help=t("cli_help_db"))
     rj.set_defaults(func=_rejects)
+    from gridpulse import cli_analysis  # alerts, hotspots, repeats
+
+    cli_analysis.add_parsers(sub, _open_store)
     args = parser.parse_args(argv)
     quiet = logging.getLogger("gridpulse")  # users read the Chinese messages below, not log lines
     if not quiet.handlers:

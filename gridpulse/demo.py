@@ -11,7 +11,7 @@ import pandas as pd
 import shapely
 
 from geo import join, tiling
-from gridpulse import auth
+from gridpulse import auth, demo_events
 from gridpulse import demo_catalog as cat
 from gridpulse import store as store_pkg
 
@@ -326,15 +326,23 @@ def build_resources(grids: gpd.GeoDataFrame, rng: np.random.Generator) -> pd.Dat
     return frame
 
 
-def generate(path: Path | str, n_cases: int, seed: int, *, replace: bool = False) -> dict[str, int]:
+def generate(
+    path: Path | str, n_cases: int, seed: int, *, replace: bool = False, planted: bool = False
+) -> dict[str, int]:
     """Build the demo street and write it to ``path`` (a file, or a PostgreSQL URL); returns row counts.
 
     ``replace``: a PostgreSQL database that holds a street already is written over (a file always is).
+    ``planted``: add the events of ``demo_events`` (a few hundred cases) after the ``n_cases`` ordinary ones.
     """
     rng = np.random.default_rng(seed)
     grids = build_grids(rng)
     index = join.GridIndex(grids)
     cases = build_cases(grids, n_cases, rng, index)  # joins its points to the grids itself
+    events = cases.iloc[:0]
+    if planted:  # 研判预警's planted events (gridpulse/demo_events.py), from their own random stream
+        events = demo_events.plant(cases, grids, AS_OF, np.random.default_rng(seed + 1))
+        cases = pd.concat([cases, events], ignore_index=True).sort_values("reported_at", kind="stable")
+        cases = cases.reset_index(drop=True)
     resources = build_resources(grids, rng)
     resources["grid_code"] = index.assign(resources["lon"].to_numpy(), resources["lat"].to_numpy())
     grid_rows = pd.DataFrame(grids.drop(columns="geometry"))
@@ -350,4 +358,4 @@ def generate(path: Path | str, n_cases: int, seed: int, *, replace: bool = False
     )
     extra = {"replace": True} if replace and store_pkg.is_shared(path) else {}
     store_pkg.write_street(path, grid_rows, cases, resources, meta, users, **extra)
-    return {"grids": len(grids), "cases": len(cases), "resources": len(resources)}
+    return {"grids": len(grids), "cases": len(cases), "planted": len(events), "resources": len(resources)}

@@ -10,7 +10,7 @@ from gridpulse.filters import Filters
 from gridpulse.safe_text import md_join, md_text
 from gridpulse.strings import t
 
-SECTIONS = ("kpis", "heatmap", "matrix", "ranking", "overdue", "departments", "red_black")
+SECTIONS = ("kpis", "heatmap", "matrix", "ranking", "overdue", "departments", "red_black", "alerts")
 MIN_ROTATE_SECONDS = 10  # shorter than this and nobody in the room can read a section
 MAX_ROTATE_SECONDS = 3600  # longer is no rotation at all
 # Dates a link may name when the data gives no bounds (a street or scope without cases yet).

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -73,7 +74,9 @@ def test_demo_command(tmp_path: Path) -> None:
     path = tmp_path / "d.duckdb"
     r = cli("demo", "--cases", "2000", "--seed", "3", "--db", str(path))
     assert r.returncode == 0, r.stderr
-    assert "诉求 2000 件" in r.stdout
+    shown = re.search(r"诉求 (\d+) 件（其中研判预警的演示事件 (\d+) 件", r.stdout)
+    assert shown, r.stdout
+    assert int(shown[1]) - int(shown[2]) == 2000  # the ordinary cases asked for, plus the planted ones
     again = cli("demo", "--db", str(path))
     assert again.returncode == 1
     assert "--force" in again.stderr

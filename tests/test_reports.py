@@ -65,6 +65,7 @@ def test_excel_figures_equal_the_dashboard(store: Store, tmp_path: Path) -> None
         "类别×月份",
         "部门考核",
         "红黑榜",
+        "预警",
         "环节用时",
     ]
     headline = wb["总体指标"]

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from gridpulse import formats, metrics, scorecard, views
+from gridpulse import analysis_views, formats, metrics, scorecard, views
 from gridpulse.reports import figures
 from gridpulse.reports.request import ReportRequest
 from gridpulse.store import Store
@@ -54,6 +54,7 @@ class Document:
     images: dict[str, bytes] = field(default_factory=dict)  # map, trend, categories, levels
     departments: pd.DataFrame = field(default_factory=pd.DataFrame)  # 部门考核 as on the page (text, marks)
     red_black: pd.DataFrame = field(default_factory=pd.DataFrame)  # 红黑榜 of grids, communities, departments
+    alerts: pd.DataFrame = field(default_factory=pd.DataFrame)  # 预警: this week's alerts as of the report
 
 
 def level_table(perf: pd.DataFrame, totals: dict[str, int]) -> pd.DataFrame:
@@ -129,6 +130,7 @@ def document(store: Store, req: ReportRequest, map_metric: str = DEFAULT_MAP_MET
         empty=not kpis[0].value,
         departments=_departments(store, req),
         red_black=scorecard.lists_frame(store, scope, f, as_of),
+        alerts=analysis_views.alert_table_shown(analysis_views.alert_list(store, scope, as_of)).astype(str),
     )
     shapes_ = views.grid_shapes(store, scope, f)
     doc.images["map"] = figures.grid_map(shapes_, perf, map_metric)

@@ -139,6 +139,13 @@ def render(doc: Document) -> bytes:
         pdf.table_of(doc.red_black, widths=[7, 8, 9, 14, 7, 8, 47], size=7.5)
     if len(doc.departments) or len(doc.red_black):
         pdf.add_page()
+    pdf.heading(t("report_alerts_title"))
+    pdf.note(t("report_alerts_note", as_of=doc.as_of))
+    if doc.alerts.empty:
+        pdf.note(t("alerts_none"), size=11)
+    else:
+        pdf.table_of(doc.alerts, size=8)
+    pdf.ln(2)
     pdf.heading(t("report_overdue_title", n=len(doc.overdue), total=doc.overdue_total))
     if doc.overdue.empty:
         pdf.note(t("report_no_overdue"), size=11)

@@ -69,6 +69,11 @@ def render(doc: Document) -> bytes:
     if len(doc.red_black):
         widths = [0.7, 0.9, 1.0, 1.6, 0.7, 0.8, 6.6]
         deck.tables(t("report_red_black_title"), doc.red_black, 10.5, widths=widths, note=t("lists_rule_short"))
+    if doc.alerts.empty:
+        s = deck.slide(t("report_alerts_title"))
+        deck.text(s, t("alerts_none"), MARGIN, BODY_TOP, WIDTH - 2 * MARGIN, Inches(0.6), 18)
+    else:
+        deck.tables(t("report_alerts_title"), doc.alerts, 10.5, note=t("report_alerts_note", as_of=doc.as_of))
     title = t("report_overdue_title", n=len(doc.overdue), total=doc.overdue_total)
     if doc.overdue.empty:
         s = deck.slide(title)

@@ -10,7 +10,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from gridpulse import exports, metrics, scorecard, views
+from gridpulse import analysis_views, exports, metrics, scorecard, views
 from gridpulse.reports.request import ReportRequest
 from gridpulse.store import Store
 from gridpulse.strings import t
@@ -47,6 +47,7 @@ def report_tables(store: Store, req: ReportRequest) -> dict[str, pd.DataFrame]:
         card = scorecard.department_scorecard(store, scope, f, as_of)
         sheets[t("sheet_departments")] = scorecard.department_sheet(card) if len(card) else pd.DataFrame()
     sheets[t("sheet_red_black")] = scorecard.lists_frame(store, scope, f, as_of)
+    sheets[t("sheet_alerts")] = analysis_views.alert_table_shown(analysis_views.alert_list(store, scope, as_of))
     by = "department" if scorecard.sees_departments(scope) else "community"
     stages = pd.concat([scorecard.stage_timings(store, scope, f), scorecard.stage_timings(store, scope, f, by)])
     sheets[t("sheet_stages")] = scorecard.stage_wide(stages) if len(stages) else pd.DataFrame()

@@ -10,6 +10,7 @@ project uses; each of its parts is a module with one job:
 - ``sql``: the where-builder (scope, filters, period; the deadline expression; masking);
 - ``analytics``: scoped reads the figures are computed from;
 - ``accountability``: stage timings and the lists a leader acts on (scoped too);
+- ``analysis``: weekly counts, cell counts and case points for hot spots, repeats and early warning;
 - ``settings``: what an admin sets while the street runs (targets and weights);
 - ``accounts``: users, log-in sessions and throttling counters, the audit log;
 - ``imports``: imports and grid replacement, in one transaction each;
@@ -24,6 +25,7 @@ from typing import Any
 
 from gridpulse.store.accountability import Accountability
 from gridpulse.store.accounts import Accounts
+from gridpulse.store.analysis import Analysis
 from gridpulse.store.connection import StoreError
 from gridpulse.store.imports import IMPORT_TABLES, Imports
 from gridpulse.store.schema import CASE_COLUMNS, GRID_COLUMNS, RESOURCE_COLUMNS
@@ -32,7 +34,7 @@ from gridpulse.store.schema import write_street as _write_file
 from gridpulse.store.settings import Settings
 
 
-class Store(Accountability, Accounts, Imports, Settings):
+class Store(Accountability, Analysis, Accounts, Imports, Settings):
     """One GridPulse database: everything the dashboard, the CLI and the importers read and write."""
 
 

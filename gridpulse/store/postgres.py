@@ -40,6 +40,7 @@ from gridpulse import clock, dbopen
 from gridpulse.store import schema
 from gridpulse.store.accountability import Accountability
 from gridpulse.store.accounts import Accounts
+from gridpulse.store.analysis import Analysis
 from gridpulse.store.connection import Connection
 from gridpulse.store.imports import IMPORT_TABLES, Imports, grids_record, rows_record
 from gridpulse.store.settings import Settings
@@ -315,7 +316,7 @@ def copy_street(source: Any, url: str, *, replace: bool = False) -> dict[str, in
     return {name: len(frame) for name, frame in {**street, **records}.items()}
 
 
-class PgStore(Accountability, Accounts, Imports, Settings):
+class PgStore(Accountability, Analysis, Accounts, Imports, Settings):
     """The street in PostgreSQL; the figures from this process's DuckDB copy of it (see the module's text)."""
 
     def __init__(self, url: str, *, write: bool | None = None, pool_size: int = 8) -> None:

@@ -72,7 +72,7 @@ def _first_start(path: Path) -> None:
         if not dbopen.missing(path):  # another session made it meanwhile
             return
         try:
-            demo.generate(path, config.DEMO_CASES, config.DEMO_SEED)
+            demo.generate(path, config.DEMO_CASES, config.DEMO_SEED, planted=True)
         except Exception as err:
             if dbopen.translate(err, path) is None:
                 raise
