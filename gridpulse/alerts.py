@@ -90,7 +90,16 @@ def _seasonal(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
 
 
 def _fit(counts: np.ndarray, k: int) -> tuple[np.ndarray, float] | None:
-    """Quasi-Poisson GLM ``log E = grid + season period`` for tested week ``k``: expected per grid, dispersion."""
+    """Quasi-Poisson GLM ``log E = grid + season period`` for tested week ``k``: expected per grid, dispersion.
+
+    With a grid factor and a period factor only, the fitted values match the grid totals and the
+    period totals (the log-linear independence model). So the period effects are fitted by
+    statsmodels on the street's period totals (log weeks in the period as offset), and each grid's
+    effect is its total over its expected share — the same estimates as the GLM on every
+    grid-week, at a cost that does not grow with the number of grids squared. The dispersion is
+    Pearson's chi-square over every grid-week over its residual degrees of freedom, as
+    ``GLM.fit(scale="X2")`` gives it; ``tests/test_alerts.py`` checks both against that fit.
+    """
     import statsmodels.api as sm
 
     n_grids, n_weeks = counts.shape
@@ -100,20 +109,23 @@ def _fit(counts: np.ndarray, k: int) -> tuple[np.ndarray, float] | None:
     if not active.any() or not (levels == 0).any():
         return None
     used = np.flatnonzero(active)
-    y = counts[np.ix_(used, weeks)].reshape(-1)
-    grid_col = np.repeat(np.arange(len(used)), len(weeks))
-    level = np.tile(levels, len(used))
-    present = np.unique(level)
-    x = np.zeros((len(y), len(used) + len(present) - 1))
-    x[np.arange(len(y)), grid_col] = 1.0
-    for j, lv in enumerate(present[1:]):  # level 0 is the reference: the grid effects are its level
-        x[level == lv, len(used) + j] = 1.0
+    present, level_of_week = np.unique(levels, return_inverse=True)  # level 0 first: the reference
+    past = counts[np.ix_(used, weeks)]
+    totals = np.bincount(level_of_week, weights=past.sum(axis=0), minlength=len(present))
+    exposure = np.bincount(level_of_week, minlength=len(present)).astype(float)
+    design = np.column_stack([np.ones(len(present)), np.eye(len(present))[:, 1:]])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        fit = sm.GLM(y, x, family=sm.families.Poisson()).fit(scale="X2")
+        fit = sm.GLM(totals, design, family=sm.families.Poisson(), offset=np.log(exposure)).fit()
+    season = np.exp(np.concatenate([[0.0], fit.params[1:]]))  # relative to level 0 (the weeks around now)
+    grid_effect = past.sum(axis=1) / float((season * exposure).sum())  # expected a week at level 0
+    weekly = grid_effect[:, None] * season[None, level_of_week]  # expected count of every past grid-week
+    with np.errstate(divide="ignore", invalid="ignore"):
+        pearson = np.where(weekly > 0, (past - weekly) ** 2 / weekly, 0.0).sum()
+    dof = past.size - (len(used) + len(present) - 1)
     mu = np.zeros(n_grids)
-    mu[used] = np.exp(fit.params[: len(used)])
-    return mu, max(float(fit.scale), 1.0)
+    mu[used] = grid_effect
+    return mu, max(float(pearson / dof) if dof > 0 else 1.0, 1.0)
 
 
 def _quantile(mu: np.ndarray, phi: float) -> np.ndarray:

@@ -53,6 +53,30 @@ def test_a_normal_seasonal_rise_is_no_alert_and_a_planted_surge_is() -> None:
     assert str(row["since"]) == "2026-11-06"  # two weeks before the as-of
 
 
+def test_the_table_fit_equals_statsmodels_fit_on_every_grid_week() -> None:
+    """The seasonal model fitted on grid × period totals gives the grid-week GLM's estimates and dispersion."""
+    import statsmodels.api as sm
+
+    rng = np.random.default_rng(4)
+    counts = rng.poisson(_street(n_grids=8, n_weeks=130, seed=4)[:, 1, :] * rng.gamma(2.0, 0.5, (8, 130)))
+    counts = counts.astype(float)
+    counts[2] = 0  # a grid with no past case: expected 0
+    for k in (0, 2):
+        mu, phi = alerts._fit(counts, k)
+        weeks = np.arange(k + alerts.GUARD_WEEKS, counts.shape[1])
+        levels = alerts.season_levels(counts.shape[1], k)[weeks]
+        used = [g for g in range(8) if g != 2]
+        grid = pd.Categorical(np.repeat(used, len(weeks)))
+        period = pd.Categorical(np.tile(levels, len(used)))
+        x = pd.concat([pd.get_dummies(grid, dtype=float), pd.get_dummies(period, dtype=float, drop_first=True)], axis=1)
+        full = sm.GLM(counts[np.ix_(used, weeks)].reshape(-1), x.to_numpy(), family=sm.families.Poisson())
+        fit = full.fit(scale="X2")
+        assert np.allclose(mu[used], np.exp(fit.params[: len(used)]), rtol=1e-6)
+        assert mu[2] == 0
+        assert fit.scale > 1.5  # over-dispersed: the dispersion is compared, not the floor of 1
+        assert np.isclose(phi, fit.scale, rtol=1e-6)
+
+
 def test_a_young_street_uses_the_short_baseline() -> None:
     counts = _street(n_weeks=30)
     exp = alerts.expected(counts)
