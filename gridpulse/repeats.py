@@ -1,9 +1,10 @@
 """Repeated places (重复诉求): the same problem reported again and again at one place.
 
-A place is, per category, a group of cases each within ``radius_m`` metres and ``days`` days of
-another case of the group (SciPy's k-d tree finds the pairs, its graph routines join them), with
-at least ``min_cases`` cases. Cases without coordinates are grouped by their address text the
-same way (same category, same address, within the window). A case reopened after closing is a
+A place is, per category, a case and the cases within ``radius_m`` metres of it (SciPy's k-d
+tree finds them; the case with most such neighbours is taken first), reported with no gap of
+more than ``days`` days between one and the next, at least ``min_cases`` of them. Cases
+without coordinates are grouped by their address text the same way (same category, same
+address, no gap of more than ``days``). A case reopened after closing is a
 repeat by itself and is listed when it belongs to no place.
 
 Suggestion: a place the grid has handled ``min_cases`` times or more without a department ever
@@ -31,22 +32,41 @@ class Rule:
 DEFAULT = Rule()
 
 
+def _runs(t: np.ndarray, days: float) -> np.ndarray:
+    """Run label of each time (days): a new run starts after a gap of more than ``days``."""
+    order = np.argsort(t, kind="stable")
+    breaks = np.concatenate([[0], (np.diff(t[order]) > days).astype(int)]).cumsum()
+    label = np.empty(len(t), dtype=np.int64)
+    label[order] = breaks
+    return label
+
+
 def _groups(x: np.ndarray, y: np.ndarray, t: np.ndarray, radius: float, days: float) -> np.ndarray:
-    """Connected-component label of each point: linked when within ``radius`` (x, y) and ``days`` (t)."""
-    from scipy.sparse import coo_matrix
-    from scipy.sparse.csgraph import connected_components
+    """Place label of each point (a place of one case is a label too; the caller counts).
+
+    The case with most cases within ``radius`` of it is a place's centre; it and those cases (not
+    yet in a place) form the place; repeated until no case is left. A place is then cut where
+    more than ``days`` pass between two of its reports. Any two cases of a place lie within
+    2 × ``radius`` of each other, so dense streets do not chain into one long "place".
+    """
     from scipy.spatial import cKDTree
 
     n = len(x)
+    label = np.zeros(n, dtype=np.int64)
     if n == 0:
-        return np.zeros(0, dtype=int)
-    pairs = cKDTree(np.column_stack([x, y])).query_pairs(radius, output_type="ndarray")
-    if len(pairs):
-        pairs = pairs[np.abs(t[pairs[:, 0]] - t[pairs[:, 1]]) <= days]
-    graph = coo_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(n, n)) if len(pairs) else None
-    if graph is None:
-        return np.arange(n)
-    return connected_components(graph, directed=False)[1]
+        return label
+    near = cKDTree(np.column_stack([x, y])).query_ball_point(np.column_stack([x, y]), radius)
+    taken = np.zeros(n, dtype=bool)
+    next_label = 0
+    for centre in np.argsort([-len(m) for m in near], kind="stable"):
+        if taken[centre]:
+            continue
+        members = np.asarray(near[centre], dtype=np.int64)
+        members = members[~taken[members]]
+        taken[members] = True
+        label[members] = next_label + _runs(t[members], days)
+        next_label = int(label[members].max()) + 1
+    return label
 
 
 def places(cases: pd.DataFrame, rule: Rule = DEFAULT) -> pd.DataFrame:
@@ -57,7 +77,7 @@ def places(cases: pd.DataFrame, rule: Rule = DEFAULT) -> pd.DataFrame:
     reopened, suggest_department, case_ids.
     """
     if cases.empty:
-        return _frame([])
+        return _frame(pd.DataFrame(columns=COLUMNS))
     days = (cases["reported_at"] - cases["reported_at"].min()).dt.total_seconds().to_numpy() / 86400
     lat0 = float(cases["lat"].mean()) if cases["lat"].notna().any() else 0.0
     x = cases["lon"].to_numpy(dtype=float) * METRES_PER_DEG_LAT * np.cos(np.radians(lat0))
@@ -75,47 +95,56 @@ def places(cases: pd.DataFrame, rule: Rule = DEFAULT) -> pd.DataFrame:
         addresses = cases["address"].iloc[loose].fillna("").str.strip().to_numpy()
         for address in np.unique(addresses[addresses != ""]):
             same = loose[addresses == address]
-            # one dimension is enough: same address text, linked in time
-            groups = _groups(np.zeros(len(same)), np.zeros(len(same)), days[same], 1.0, rule.days)
+            groups = _runs(days[same], rule.days)  # same address text: cut only by time
             label[same], kind[same] = groups + next_label, "address"
             next_label += len(groups) + 1
-    rows = []
     frame = cases.assign(_label=label, _kind=kind)
-    grouped = frame[frame["_label"] >= 0].groupby("_label", sort=False)
-    sizes = grouped.size()
-    in_place = set()
-    for lab in sizes[sizes >= rule.min_cases].index:
-        group = grouped.get_group(lab)
-        in_place.update(group["case_id"])
-        rows.append(_place(group, group["_kind"].iloc[0], rule))
-    reopened = frame[frame["reopened"].fillna(False).astype(bool) & ~frame["case_id"].isin(in_place)]
-    rows.extend(_place(reopened.iloc[[i]], "reopened", rule) for i in range(len(reopened)))
-    return _frame(rows)
+    sizes = frame.loc[frame["_label"] >= 0, "_label"].value_counts()
+    in_place = frame["_label"].isin(sizes[sizes >= rule.min_cases].index)
+    lone = frame["reopened"].fillna(False).astype(bool) & ~in_place  # reopened, in no place: listed alone
+    frame.loc[lone, "_label"] = next_label + np.arange(int(lone.sum()))
+    frame.loc[lone, "_kind"] = "reopened"
+    return _frame(_aggregate(frame[in_place | lone], rule))
 
 
-def _place(group: pd.DataFrame, kind: str, rule: Rule) -> dict[str, object]:
-    levels = group["handled_level"].value_counts()
-    level1, level3 = int(levels.get(LEVEL_GRID, 0)), int(levels.get(LEVEL_DEPARTMENT, 0))
-    addresses = group["address"].dropna()
-    grid = group["grid_code"].mode()
-    return {
-        "kind": kind,
-        "category": group["category"].iloc[0],
-        "place": addresses.mode().iloc[0] if len(addresses) else "",
-        "grid_code": grid.iloc[0] if len(grid) else None,
-        "grid_name": group.loc[group["grid_code"] == grid.iloc[0], "grid_name"].iloc[0] if len(grid) else None,
-        "cases": len(group),
-        "first": group["reported_at"].min(),
-        "last": group["reported_at"].max(),
-        "lon": float(group["lon"].mean()) if group["lon"].notna().any() else None,
-        "lat": float(group["lat"].mean()) if group["lat"].notna().any() else None,
-        "level1": level1,
-        "level2": int(levels.get(2, 0)),
-        "level3": level3,
-        "reopened": int(group["reopened"].fillna(False).astype(bool).sum()),
-        "suggest_department": level1 >= rule.min_cases and level3 == 0,
-        "case_ids": list(group["case_id"]),
-    }
+def _most_common(frame: pd.DataFrame, column: str) -> pd.Series:
+    """Per place label, the most common value of ``column`` (ties: the first in sort order), as pandas' mode."""
+    counts = frame.dropna(subset=[column]).groupby(["_label", column]).size().rename("_n").reset_index()
+    counts = counts.sort_values(["_label", "_n", column], ascending=[True, False, True], kind="stable")
+    return counts.drop_duplicates("_label").set_index("_label")[column]
+
+
+def _aggregate(members: pd.DataFrame, rule: Rule) -> pd.DataFrame:
+    """One row per place label: what ``places`` returns."""
+    if members.empty:
+        return pd.DataFrame(columns=COLUMNS)
+    level = pd.to_numeric(members["handled_level"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)  # open: NaN
+    members = members.assign(
+        _l1=(level == LEVEL_GRID).astype(int),
+        _l2=(level == 2).astype(int),
+        _l3=(level == LEVEL_DEPARTMENT).astype(int),
+        _reopened=members["reopened"].fillna(False).astype(bool).astype(int),
+    )
+    out = members.groupby("_label", sort=False).agg(
+        kind=("_kind", "first"),
+        category=("category", "first"),
+        cases=("case_id", "size"),
+        first=("reported_at", "min"),
+        last=("reported_at", "max"),
+        lon=("lon", "mean"),
+        lat=("lat", "mean"),
+        level1=("_l1", "sum"),
+        level2=("_l2", "sum"),
+        level3=("_l3", "sum"),
+        reopened=("_reopened", "sum"),
+        case_ids=("case_id", list),
+    )
+    out["place"] = _most_common(members, "address").reindex(out.index).fillna("")
+    out["grid_code"] = _most_common(members, "grid_code").reindex(out.index)
+    names = members.dropna(subset=["grid_code"]).drop_duplicates("grid_code").set_index("grid_code")["grid_name"]
+    out["grid_name"] = out["grid_code"].map(names)
+    out["suggest_department"] = (out["level1"] >= rule.min_cases) & (out["level3"] == 0)
+    return out.reset_index(drop=True)[COLUMNS]
 
 
 COLUMNS = [
@@ -138,8 +167,7 @@ COLUMNS = [
 ]
 
 
-def _frame(rows: list[dict[str, object]]) -> pd.DataFrame:
-    out = pd.DataFrame(rows, columns=COLUMNS)
+def _frame(out: pd.DataFrame) -> pd.DataFrame:
     order = out["kind"].map({"point": 0, "address": 1, "reopened": 2})
     return (
         out.assign(_order=order)

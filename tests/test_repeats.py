@@ -77,5 +77,13 @@ def test_cases_without_coordinates_group_by_address_and_reopened_cases_stand_alo
     assert found[found["kind"] == "reopened"]["case_ids"].tolist() == [["R"]]
 
 
+def test_open_cases_count_in_a_place_at_no_level() -> None:
+    cases = pd.DataFrame([_case("A", 0, 0), _case("B", 10, 5, level=None), _case("C", 20, 10, level=3)])
+    cases["handled_level"] = cases["handled_level"].astype("Int64")  # as the store gives it: open cases are NA
+    place = repeats.places(cases).iloc[0]
+    assert place["cases"] == 3
+    assert (place["level1"], place["level2"], place["level3"]) == (1, 0, 1)
+
+
 def test_no_cases_no_places() -> None:
     assert repeats.places(pd.DataFrame(columns=list(_case("A", 0, 0)))).empty
