@@ -10,14 +10,20 @@ f = filters.current()
 st.title(t("ana_title"))
 widgets.scope_line(f)
 st.caption(t("ana_intro"))
-tab_alerts, tab_hot, tab_emerging, tab_repeats = st.tabs(
-    [t("ana_tab_alerts"), t("ana_tab_hotspots"), t("ana_tab_emerging"), t("ana_tab_repeats")]
+# One section at a time (not st.tabs): only the chosen section's statistics run, and its map is
+# drawn at its real size (Leaflet in a hidden tab cannot fit the street's bounds).
+SECTIONS = ("alerts", "hotspots", "emerging", "repeats")
+section = (
+    st.segmented_control(
+        t("ana_section"), SECTIONS, format_func=lambda s: t(f"ana_tab_{s}"), default="alerts", key="ana_section"
+    )
+    or "alerts"
 )
 
-with tab_alerts:
+if section == "alerts":
     analysis_widgets.alert_section()
 
-with tab_hot:
+elif section == "hotspots":
     unit = (
         st.segmented_control(
             t("hot_unit"), ("grid", "cell"), format_func=lambda u: t(f"hot_unit_{u}"), default="grid", key="hot_unit"
@@ -41,7 +47,7 @@ with tab_hot:
     else:
         st.dataframe(analysis_views.hotspot_table(significant, unit), hide_index=True, width="stretch")
 
-with tab_emerging:
+elif section == "emerging":
     found = cache.view(analysis_views.emerging_hotspots, f)
     if len(found):
         first, last = found["first_month"].iloc[0], found["last_month"].iloc[0]
@@ -60,7 +66,7 @@ with tab_emerging:
     else:
         st.dataframe(analysis_views.emerging_table(patterned), hide_index=True, width="stretch")
 
-with tab_repeats:
+else:
     left, mid, right = st.columns(3)
     radius = left.number_input(t("repeats_radius"), 10, 500, int(repeats.Rule.radius_m), 10, key="rep_radius")
     days = mid.number_input(t("repeats_days"), 7, 365, int(repeats.Rule.days), 1, key="rep_days")

@@ -128,13 +128,30 @@ def test_the_page_shows_the_planted_events_to_the_leader(demo_env: Path, store: 
     texts = [x.value for x in at.text]
     surge = _grid_name(store, codes["surge"])
     assert any(surge in x and demo_events.SURGE_CATEGORY in x for x in texts)
-    tables = [d.value for d in at.dataframe]
-    alerts_shown = tables[0]
+    alerts_shown = at.dataframe[0].value
     assert (alerts_shown["网格"] == surge).any()
-    repeats_shown = next(d for d in tables if "归并方式" in d.columns)
-    assert (repeats_shown["件数"] >= demo_events.REPEAT_CASES).any()
-    assert repeats_shown["建议"].str.contains("三级").any()
+    assert not [h for h in at.subheader if h.value == "显著的热点与冷点"]  # other sections run only when chosen
+
+    at.date_input(key="flt_period").set_value((date(2026, 8, 1), date(2026, 11, 20))).run()
+    at.segmented_control(key="ana_section").set_value("repeats").run()
+    assert not at.exception
+    repeats_shown = next(d.value for d in at.dataframe if "归并方式" in d.value.columns)
+    planted = repeats_shown[
+        (repeats_shown["网格名称"] == _grid_name(store, codes["repeat"]))
+        & (repeats_shown["诉求类别"] == demo_events.REPEAT_CATEGORY)
+    ]
+    assert (planted["件数"] >= demo_events.REPEAT_CASES).any()
+    assert planted["建议"].str.contains("三级").any()
     assert not repeats_shown["地点"].str.contains(r"\d号楼", regex=True).any()  # house numbers masked for a leader
+
+    at.multiselect(key="flt_category").set_value([demo_events.HOT_CATEGORY]).run()
+    at.segmented_control(key="ana_section").set_value("hotspots").run()
+    assert not at.exception
+    hot_shown = at.dataframe[0].value
+    assert _grid_name(store, codes["hot"]) in set(hot_shown["网格名称"])
+    at.segmented_control(key="ana_section").set_value("emerging").run()
+    assert not at.exception
+    assert _grid_name(store, codes["hot"]) in set(at.dataframe[0].value["网格名称"])
 
 
 def test_a_grid_head_gets_their_alerts_on_the_first_screen(demo_env: Path, store: Store) -> None:

@@ -14,7 +14,7 @@ import pytest
 from tests import browserkit, fixtures
 
 ARTIFACTS = browserkit.ARTIFACTS
-NAV = ["总览", "诉求热力图", "四级服务矩阵", "网格办结率", "考核排名与红黑榜", "部门考核"]
+NAV = ["总览", "诉求热力图", "四级服务矩阵", "网格办结率", "考核排名与红黑榜", "部门考核", "研判预警"]
 # What each page has drawn once its script has finished (Streamlit keeps a websocket
 # open, so "network idle" says nothing).
 READY = {
@@ -24,6 +24,7 @@ READY = {
     "网格办结率": "[data-testid=stVegaLiteChart]",
     "考核排名与红黑榜": "[data-testid=stVegaLiteChart]",  # the funnel plot
     "部门考核": "[data-testid=stDataFrame]",
+    "研判预警": "[data-testid=stButtonGroup]",  # the section chooser; the alerts section below it
 }
 
 pytestmark = pytest.mark.browser
@@ -100,6 +101,36 @@ def test_every_page_renders_offline(browser_page, name: str) -> None:
     _open(page, name)
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"page-{NAV.index(name)}.png"), full_page=True)
+    assert page.locator("[data-testid=stException]").count() == 0
+    assert outside == []
+
+
+def test_analysis_sections_draw_their_maps_fitted_to_the_street(browser_page) -> None:
+    """研判预警: each section with a map shows the street's grids at street zoom (not the world)."""
+    page, outside = browser_page
+    _open(page, "研判预警")
+    page.get_by_text("预警阈值").or_(page.get_by_text("没有")).first.wait_for(timeout=60_000)
+    for label in ("热点", "新兴热点", "重复诉求"):
+        page.locator("[data-testid=stButtonGroup]").get_by_role("radio", name=label, exact=True).click()
+        page.wait_for_selector("[data-testid=stStatusWidget]", state="detached", timeout=60_000)
+        shown = page.locator("iframe[title='streamlit_folium.st_folium'] >> visible=true").first
+        shown.wait_for(timeout=60_000)
+        zoom, polygons = 0, 0
+        for _ in range(100):
+            frame = shown.element_handle().content_frame()
+            if frame is not None:
+                zoom, polygons = frame.evaluate(
+                    "() => { let n = 0; if (!window.map_div) return [0, 0]; window.map_div.eachLayer(l => { "
+                    "if (l.feature && l.feature.geometry.type.endsWith('Polygon')) n++; }); "
+                    "return [window.map_div.getZoom(), n]; }"
+                )
+                if polygons:
+                    break
+            time.sleep(0.2)
+        assert polygons >= 9, label  # the 3×3 fixture's grids (and, for hot spots in cells, their cells)
+        assert zoom >= 13, (label, zoom)  # fitted to the street, not drawn at world scale
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / f"analysis-{label}.png"), full_page=True)
     assert page.locator("[data-testid=stException]").count() == 0
     assert outside == []
 

@@ -20,7 +20,8 @@ pytestmark = pytest.mark.browser
 browserkit.require_browser()
 
 MAP = "iframe[title='streamlit_folium.st_folium']"
-ALL = ["总览", "诉求热力图", "四级服务矩阵", "网格办结率", "考核排名与红黑榜"]
+ALL = ["总览", "诉求热力图", "四级服务矩阵", "网格办结率", "考核排名与红黑榜", "研判预警"]
+ANALYSIS_SECTIONS = ("热点", "新兴热点", "重复诉求")  # 研判预警's sections with a map (预警 is first, without)
 PAGES = {
     "leader": [*ALL, "部门考核"],
     "sec": ALL,
@@ -76,11 +77,18 @@ def test_no_imported_text_runs_on_any_page(server: str, browser, role: str) -> N
                 "els => els.map(e => e.textContent || '')"
             )
             assert any("<" in label or "[" in label for label in labels), labels  # shown as written
-        if page.locator(MAP).count():
-            _hover_map(page)
-            tooltip = page.frame_locator(MAP).first.locator(".leaflet-tooltip")
-            if tooltip.count():  # the hostile name is shown as the text it is
-                assert "<" in tooltip.first.inner_text() or "[" in tooltip.first.inner_text()
+        for section in ANALYSIS_SECTIONS if name == "研判预警" else ("",):
+            if section:
+                chooser = page.locator("[data-testid=stButtonGroup]").first
+                chooser.get_by_role("radio", name=section, exact=True).click()
+                page.wait_for_timeout(300)
+                _settle(page)
+            if page.locator(MAP).count():
+                _hover_map(page)
+                tooltip = page.frame_locator(MAP).first.locator(".leaflet-tooltip")
+                if tooltip.count():  # the hostile name is shown as the text it is
+                    assert "<" in tooltip.first.inner_text() or "[" in tooltip.first.inner_text()
+            assert page.locator("[data-testid=stException]").count() == 0, (role, name, section)
         assert page.locator("[data-testid=stException]").count() == 0, (role, name)
         # No link or image from the data: the only links are the app's own navigation.
         body = page.locator("[data-testid=stMain]")

@@ -97,3 +97,19 @@ def test_page_with_nothing_selected_says_so(app: AppTest, page: str) -> None:
     assert not app.exception, app.exception
     if not page.endswith("service_matrix.py"):  # service points do not depend on cases
         assert app.info[0].value == "当前筛选条件下没有诉求数据，请放宽时段或区域。"
+
+
+@pytest.mark.parametrize("user", ["leader", "head"])
+@pytest.mark.parametrize("section", ["alerts", "hotspots", "emerging", "repeats"])
+def test_analysis_sections_render_for_leader_and_grid_head(db_env: Path, user: str, section: str) -> None:
+    """研判预警 on the fixture street: every section, for the street and for one grid head's grids."""
+    at = app_as(user)
+    at.switch_page("app_pages/page_analysis.py").run()
+    at.segmented_control(key="ana_section").set_value(section).run()
+    assert not at.exception, at.exception
+    assert at.title[0].value == "研判预警"
+    if section == "alerts":  # ten cases in a month: nothing is over a threshold of at least 3 a week
+        assert any("没有" in s.value for s in at.success)
+    if section == "hotspots":  # the grid head sees their own grids' rows, never another grid's
+        shown = set(at.dataframe[0].value["网格名称"]) if at.dataframe else set()
+        assert user == "leader" or shown <= {"第1网格", "第2网格"}
