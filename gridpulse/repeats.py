@@ -55,15 +55,20 @@ def _groups(x: np.ndarray, y: np.ndarray, t: np.ndarray, radius: float, days: fl
     label = np.zeros(n, dtype=np.int64)
     if n == 0:
         return label
-    near = cKDTree(np.column_stack([x, y])).query_ball_point(np.column_stack([x, y]), radius)
+    xy = np.column_stack([x, y])
+    tree = cKDTree(xy)
+    counts = tree.query_ball_point(xy, radius, return_length=True)  # neighbours of every case, counted in C
     taken = np.zeros(n, dtype=bool)
     next_label = 0
-    for centre in np.argsort([-len(m) for m in near], kind="stable"):
-        if taken[centre]:
+    seen = bytearray(n)  # = taken, read cheaply in the loop below (most cases are taken before their turn)
+    for centre in np.argsort(-counts, kind="stable").tolist():
+        if seen[centre]:
             continue
-        members = np.asarray(near[centre], dtype=np.int64)
+        members = np.asarray(tree.query_ball_point(xy[centre], radius), dtype=np.int64)  # only for centres
         members = members[~taken[members]]
         taken[members] = True
+        for m in members.tolist():
+            seen[m] = 1
         label[members] = next_label + _runs(t[members], days)
         next_label = int(label[members].max()) + 1
     return label
@@ -125,7 +130,7 @@ def _aggregate(members: pd.DataFrame, rule: Rule) -> pd.DataFrame:
         _l3=(level == LEVEL_DEPARTMENT).astype(int),
         _reopened=members["reopened"].fillna(False).astype(bool).astype(int),
     )
-    out = members.groupby("_label", sort=False).agg(
+    out = members.groupby("_label", sort=True).agg(
         kind=("_kind", "first"),
         category=("category", "first"),
         cases=("case_id", "size"),
@@ -137,8 +142,10 @@ def _aggregate(members: pd.DataFrame, rule: Rule) -> pd.DataFrame:
         level2=("_l2", "sum"),
         level3=("_l3", "sum"),
         reopened=("_reopened", "sum"),
-        case_ids=("case_id", list),
     )
+    ordered = members.sort_values("_label", kind="stable")  # the groupby's order: labels ascending
+    cut = np.flatnonzero(np.diff(ordered["_label"].to_numpy())) + 1
+    out["case_ids"] = [list(ids) for ids in np.split(ordered["case_id"].to_numpy(dtype=object), cut)]
     out["place"] = _most_common(members, "address").reindex(out.index).fillna("")
     out["grid_code"] = _most_common(members, "grid_code").reindex(out.index)
     names = members.dropna(subset=["grid_code"]).drop_duplicates("grid_code").set_index("grid_code")["grid_name"]
