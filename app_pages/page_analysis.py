@@ -65,6 +65,14 @@ elif section == "emerging":
         st.info(t("emerging_none"))
     else:
         st.dataframe(analysis_views.emerging_table(patterned), hide_index=True, width="stretch")
+    if len(f.categories) != 1:  # all categories together: test each on its own too
+        st.subheader(t("emerging_by_category_title"))
+        st.caption(t("emerging_by_category_caption"))
+        each = cache.view(analysis_views.emerging_by_category, f)
+        if each.empty:
+            st.info(t("emerging_by_category_none"))
+        else:
+            st.dataframe(analysis_views.emerging_by_category_table(each), hide_index=True, width="stretch")
 
 else:
     left, mid, right = st.columns(3)
@@ -83,4 +91,5 @@ else:
     if places.empty:
         st.info(t("repeats_none"))
     else:
+        st.text(analysis_views.repeats_summary(places))
         st.dataframe(analysis_views.repeats_table(places), hide_index=True, width="stretch")

@@ -89,6 +89,31 @@ def emerging_hotspots(store: Store, scope: Scope, f: Filters, months: int = EMER
     return _visible(store, scope, result).assign(first_month=steps[0], last_month=steps[-1])
 
 
+def emerging_by_category(store: Store, scope: Scope, f: Filters, months: int = EMERGING_MONTHS) -> pd.DataFrame:
+    """Emerging hot spots tested for each category on its own (a category's rise can drown in all cases).
+
+    One row per category with at least one grid in a hot or cold pattern, among the grids the scope
+    may see: category, grid_code, grid_name, pattern; most patterned categories first.
+    """
+    rows = []
+    for category in store.distinct_values(STREET, "category"):
+        one = Filters(f.start, f.end, categories=(category,), sources=f.sources)
+        found = emerging_hotspots(store, scope, one, months)
+        for r in found[found["pattern"] != "none"].itertuples():
+            rows.append(
+                {"category": category, "grid_code": r.grid_code, "grid_name": r.grid_name, "pattern": r.pattern}
+            )
+    out = pd.DataFrame(rows, columns=["category", "grid_code", "grid_name", "pattern"])
+    hot_first = out["pattern"].str.endswith("_hot").map({True: 0, False: 1})
+    size = out.groupby("category")["grid_code"].transform("size")
+    return (
+        out.assign(_hot=hot_first, _n=size)
+        .sort_values(["_n", "category", "_hot", "grid_code"], ascending=[False, True, True, True])
+        .drop(columns=["_hot", "_n"])
+        .reset_index(drop=True)
+    )
+
+
 def repeat_places(
     store: Store, scope: Scope, f: Filters, rule: repeats.Rule = repeats.DEFAULT, mask: bool = False
 ) -> pd.DataFrame:
@@ -199,6 +224,27 @@ def emerging_table(found: pd.DataFrame) -> pd.DataFrame:
             t("emerging_col_hot"): found["hot_months"],
             t("emerging_col_cold"): found["cold_months"],
         }
+    )
+
+
+def emerging_by_category_table(found: pd.DataFrame) -> pd.DataFrame:
+    """Per category, its grids by pattern: "新热点：甲网格、乙网格；持续冷点：丙网格"."""
+    from gridpulse.analysis_maps import pattern_label
+
+    rows = []
+    for category, group in found.groupby("category", sort=False):
+        parts = [f"{pattern_label(p)}：{'、'.join(g['grid_name'])}" for p, g in group.groupby("pattern", sort=False)]
+        rows.append({t("alert_col_category"): category, t("emerging_col_grids"): "；".join(parts)})
+    return pd.DataFrame(rows, columns=[t("alert_col_category"), t("emerging_col_grids")])
+
+
+def repeats_summary(places: pd.DataFrame) -> str:
+    """One line above the list: how many places, how many suggested for departments."""
+    return t(
+        "repeats_summary",
+        n=int((places["kind"] != "reopened").sum()),
+        reopened=int((places["kind"] == "reopened").sum()),
+        suggested=int(places["suggest_department"].sum()),
     )
 
 

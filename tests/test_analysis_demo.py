@@ -144,6 +144,16 @@ def test_the_page_shows_the_planted_events_to_the_leader(demo_env: Path, store: 
     assert planted["建议"].str.contains("三级").any()
     assert not repeats_shown["地点"].str.contains(r"\d号楼", regex=True).any()  # house numbers masked for a leader
 
+    shown_repeats = [x.value for x in at.text if x.value.startswith("共 ")]
+    assert shown_repeats
+    assert "建议提交部门联动" in shown_repeats[0]
+
+    at.segmented_control(key="ana_section").set_value("emerging").run()  # all categories: each tested alone too
+    assert not at.exception
+    each = next(d.value for d in at.dataframe if "网格（按模式）" in d.value.columns)
+    growing = each.loc[each["诉求类别"] == demo_events.HOT_CATEGORY, "网格（按模式）"].iloc[0]
+    assert _grid_name(store, codes["hot"]) in growing
+
     at.multiselect(key="flt_category").set_value([demo_events.HOT_CATEGORY]).run()
     at.segmented_control(key="ana_section").set_value("hotspots").run()
     assert not at.exception
