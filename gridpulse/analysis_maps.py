@@ -164,18 +164,7 @@ def repeats_map(outlines: gpd.GeoDataFrame, places: pd.DataFrame) -> tuple[foliu
             "first_txt": t("repeat_col_first"),
             "last_txt": t("repeat_col_last"),
         }
-        data = shapes.to_geojson(frame, [*fields, "colour", "radius"])
-        folium.GeoJson(
-            data,
-            name=t("ana_tab_repeats"),
-            marker=folium.CircleMarker(radius=6, weight=1, fill=True, fill_opacity=0.85),
-            style_function=lambda f: {
-                "color": "#222222",
-                "fillColor": f["properties"]["colour"],
-                "radius": f["properties"]["radius"],
-            },
-            tooltip=maps._tooltip(fields),
-        ).add_to(m)
+        maps.circle_layer(frame, fields, t("ana_tab_repeats"), 0.85).add_to(m)
     legend = maps.entries_legend_html(
         t("ana_tab_repeats"),
         [(t("repeat_kind_point"), REPEAT_COLOUR), (t("repeat_suggest", n="≥3"), REPEAT_SUGGEST_COLOUR)],

@@ -251,20 +251,28 @@ def service_points_layer(m: folium.Map, points: pd.DataFrame, labels: dict[int, 
     pts["radius"] = pts["level"].map({1: 9, 2: 7, 3: 5, 4: 3})
     pts = _as_html_text(pts, ["name", "level_name"])
     frame = gpd.GeoDataFrame(pts, geometry=gpd.points_from_xy(pts["lon"], pts["lat"]), crs=shapes.WGS84)
-    data = shapes.to_geojson(frame, ["name", "level_name", "colour", "radius"])
-    layer = folium.GeoJson(
-        data,
-        name=t("matrix_title"),
-        marker=folium.CircleMarker(radius=5, weight=1, fill=True, fill_opacity=0.9),
-        style_function=lambda feat: {
-            "color": "#222222",
-            "fillColor": feat["properties"]["colour"],
-            "radius": feat["properties"]["radius"],
-        },
-        tooltip=_tooltip({"name": t("resource_name"), "level_name": t("level")}),
-    )
+    layer = circle_layer(frame, {"name": t("resource_name"), "level_name": t("level")}, t("matrix_title"), 0.9)
     layer.add_to(m)
     return layer
+
+
+def _circle_style(feature: dict) -> dict[str, object]:
+    return {"color": "#222222", "fillColor": feature["properties"]["colour"], "radius": feature["properties"]["radius"]}
+
+
+def circle_layer(frame: gpd.GeoDataFrame, fields: dict[str, str], name: str, opacity: float) -> folium.GeoJson:
+    """Points as circles, each with its own ``colour`` and ``radius`` column, and a tooltip of ``fields``.
+
+    Text in ``fields`` must already be escaped (``_as_html_text``): Leaflet writes tooltips as HTML.
+    """
+    data = shapes.to_geojson(frame, [*fields, "colour", "radius"])
+    return folium.GeoJson(
+        data,
+        name=name,
+        marker=folium.CircleMarker(radius=5, weight=1, fill=True, fill_opacity=opacity),
+        style_function=_circle_style,
+        tooltip=_tooltip(fields),
+    )
 
 
 def map_html(m: folium.Map) -> str:
