@@ -110,8 +110,9 @@ def test_analysis_sections_draw_their_maps_fitted_to_the_street(browser_page) ->
     page, outside = browser_page
     _open(page, "研判预警")
     page.get_by_text("预警阈值").or_(page.get_by_text("没有")).first.wait_for(timeout=60_000)
-    for label in ("热点", "新兴热点", "重复诉求"):
+    for label, only_here in (("热点", "分析单元"), ("新兴热点", "分类别检验"), ("重复诉求", "距离（米）")):
         page.locator("[data-testid=stButtonGroup]").get_by_role("radio", name=label, exact=True).click()
+        page.get_by_text(only_here, exact=True).first.wait_for(timeout=60_000)
         page.wait_for_selector("[data-testid=stStatusWidget]", state="detached", timeout=60_000)
         shown = page.locator("iframe[title='streamlit_folium.st_folium'] >> visible=true").first
         shown.wait_for(timeout=60_000)
