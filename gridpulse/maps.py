@@ -16,6 +16,7 @@ from typing import Any
 
 import folium
 import geopandas as gpd
+import jinja2
 import numpy as np
 import pandas as pd
 from folium.plugins import HeatMap
@@ -27,12 +28,13 @@ from gridpulse.strings import t
 
 VENDOR = "vendor"
 NO_DATA_COLOUR = "#d0d4d9"
-# ColorBrewer classes: YlOrRd for "more is worse", RdYlGn for rates where more is better.
+# Colour-blind-safe palettes only (no red against green): ColorBrewer YlOrRd for "more is worse",
+# RdYlBu for rates where more is better (red low, blue high); Okabe-Ito for categories.
 DENSITY_COLOURS = ("#ffffb2", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026")
-RATE_COLOURS = ("#d7191c", "#fdae61", "#ffffbf", "#a6d96a", "#1a9641")
-LEVEL_COLOURS = {1: "#b2182b", 2: "#ef8a62", 3: "#2166ac", 4: "#7fbc41"}
+RATE_COLOURS = ("#d7191c", "#fdae61", "#ffffbf", "#abd9e9", "#2c7bb6")
+LEVEL_COLOURS = {1: "#d55e00", 2: "#e69f00", 3: "#0072b2", 4: "#56b4e9"}
 # Three-level linkage: grid (good: solved close to residents), community, departments.
-LEVEL_SHARE_COLOURS = ("#1a9850", "#fdae61", "#d73027")
+LEVEL_SHARE_COLOURS = ("#0072b2", "#e69f00", "#d55e00")
 GAP_OUTLINE = "#e31a1c"
 HEAT_TOP_QUANTILE = 0.98
 # Cool colours for the heat so it reads over the warm (YlOrRd) grid fills.
@@ -81,7 +83,7 @@ def base_map(bounds: Sequence[float], height: int = 560) -> folium.Map:
         tiles=url,
         attr="GridPulse" if url else None,
         zoom_control=True,
-        control_scale=True,
+        control_scale=False,  # Leaflet's default scale shows feet and miles too: a metric one is added below
         prefer_canvas=True,
         height=height,
         zoom_snap=0.25,  # fit the street to the frame closely, not to the next whole zoom level
@@ -98,7 +100,19 @@ def base_map(bounds: Sequence[float], height: int = 560) -> folium.Map:
         )
     )
     m.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
+    m.add_child(_MetricScaleNoFlag())
     return m
+
+
+class _MetricScaleNoFlag(folium.MacroElement):
+    """A metric-only scale bar, and the attribution's prefix as the plain word "Leaflet" (no flag icon)."""
+
+    _template = jinja2.Template(
+        """{% macro script(this, kwargs) %}
+        L.control.scale({metric: true, imperial: false}).addTo({{ this._parent.get_name() }});
+        {{ this._parent.get_name() }}.attributionControl.setPrefix("Leaflet");
+        {% endmacro %}"""
+    )
 
 
 def classify(values: pd.Series, higher_is_better: bool) -> tuple[list[str], list[tuple[float, float]], list[str]]:

@@ -76,6 +76,10 @@ def test_heatmap_draws_grids_and_heat_offline(browser_page) -> None:
             break
         time.sleep(0.2)
     assert polygons == 9
+    scale = frame.locator(".leaflet-control-scale-line")
+    assert scale.count() == 1  # metric only: no second line in feet or miles
+    assert scale.inner_text().endswith(("m", "km"))
+    assert frame.locator(".leaflet-control-attribution svg").count() == 0  # no flag before "Leaflet"
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "heatmap.png"), full_page=True)
     assert outside == []

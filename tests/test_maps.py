@@ -57,3 +57,23 @@ def test_tile_url_is_configurable(store, monkeypatch) -> None:
     assert config.tile_url() == "http://tiles.intranet/{z}/{x}/{y}.png"
     m, _ = _heat_map(store)
     assert "tiles.intranet" in maps.map_html(m)
+
+
+def test_maps_have_a_metric_scale_only_and_no_flag_in_the_attribution() -> None:
+    html = maps.base_map([121.37, 37.52, 121.42, 37.55], 300).get_root().render()
+    assert html.count("L.control.scale(") == 1
+    assert "imperial: false" in html
+    assert 'setPrefix("Leaflet")' in html
+
+
+def test_palettes_never_set_red_against_green() -> None:
+    """Colour-blind readers cannot tell red from green: no palette uses a green."""
+    import colorsys
+
+    def greenish(hex_colour: str) -> bool:
+        r, g, b = (int(hex_colour[i : i + 2], 16) / 255 for i in (1, 3, 5))
+        hue, light, sat = colorsys.rgb_to_hls(r, g, b)
+        return sat > 0.25 and 0.2 < light < 0.9 and 75 / 360 < hue < 165 / 360
+
+    palettes = [maps.DENSITY_COLOURS, maps.RATE_COLOURS, maps.LEVEL_SHARE_COLOURS, tuple(maps.LEVEL_COLOURS.values())]
+    assert not [c for p in palettes for c in p if greenish(c)]

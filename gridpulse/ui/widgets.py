@@ -116,7 +116,11 @@ def report_downloads(f: Filters) -> None:
             )
 
 
-STATUS_BACKGROUND = {"green": "#e0f3db", "amber": "#fee8c8", "red": "#fcbba1"}
+STATUS_BACKGROUND = {
+    "green": "#d1e5f0",
+    "amber": "#fee8c8",
+    "red": "#fcbba1",
+}  # met: blue, not green (colour-blind readers)
 
 
 def status_table(text: pd.DataFrame, status: pd.DataFrame, height: int | None = None) -> None:
