@@ -34,20 +34,43 @@ left, right = st.columns([3, 2])
 with left:
     st.subheader(t("trend_title"))
     st.caption(t("trend_note", start=f.start, end=f.end))
+    st.caption(t("trend_partial_note"))
 
-    def trend_chart() -> alt.Chart:
+    def trend_chart() -> alt.LayerChart:
         trend = cache.view(views.monthly_trend, f)
         trend["series"] = trend["series"].map(t)
-        return (
-            alt.Chart(trend)
-            .mark_line(point=True)
+        names = [t("reported"), t("resolved")]
+        series = alt.Scale(domain=names, range=list(widgets.SERIES_COLOURS))
+        base = alt.Chart(trend).encode(
+            x=alt.X("yearmonth(month):T", title=t("trend_month"), axis=alt.Axis(format="%Y-%m")),
+            y=alt.Y("count:Q", title=t("trend_count")),
+            color=alt.Color("series:N", title=None, scale=series, legend=alt.Legend(orient="top")),
+        )
+        # Whole months are joined by lines; a month the period holds only part of stands alone, hollow and
+        # labelled, so a short last month does not read as a collapse.
+        lines = (
+            base.transform_filter("!datum.partial")
+            .mark_line(strokeWidth=2.5)
             .encode(
-                x=alt.X("yearmonth(month):T", title=t("trend_month"), axis=alt.Axis(format="%Y-%m")),
-                y=alt.Y("count:Q", title=t("trend_count")),
-                color=alt.Color("series:N", title=None, legend=alt.Legend(orient="top")),
-                tooltip=[alt.Tooltip("yearmonth(month):T", format="%Y-%m"), "series", "count"],
+                strokeDash=alt.StrokeDash(
+                    "series:N", scale=alt.Scale(domain=names, range=[[1, 0], [6, 3]]), legend=None
+                )
             )
         )
+        points = base.mark_point(size=80, strokeWidth=2).encode(
+            fill=alt.condition("datum.partial", alt.value("white"), alt.Fill("series:N", scale=series, legend=None)),
+            tooltip=[
+                alt.Tooltip("month_label:N", title=t("trend_month")),
+                alt.Tooltip("series:N", title=t("trend_series")),
+                alt.Tooltip("count:Q", title=t("trend_count")),
+            ],
+        )
+        labels = (
+            base.transform_filter(f"datum.partial && datum.series == '{names[0]}'")
+            .mark_text(dy=-14, color="#555555")
+            .encode(text=alt.value(t("trend_partial_short")), color=alt.value("#555555"))
+        )
+        return lines + points + labels
 
     widgets.chart(("trend", f), trend_chart)
 with right:
@@ -60,7 +83,10 @@ with right:
             .encode(
                 x=alt.X("cases:Q", title=t("cases_count")),
                 y=alt.Y("category:N", sort="-x", title=None),
-                tooltip=["category", "cases"],
+                tooltip=[
+                    alt.Tooltip("category:N", title=t("category")),
+                    alt.Tooltip("cases:Q", title=t("cases_count")),
+                ],
             )
         ),
     )

@@ -38,14 +38,18 @@ def level_chart() -> alt.Chart:
         .mark_bar()
         .encode(
             x=alt.X("share:Q", stack="normalize", axis=alt.Axis(format="%"), title=t("level_share")),
-            y=alt.Y("grid_name:N", sort=None, title=None),
+            y=alt.Y("grid_name:N", sort=None, title=None, axis=alt.Axis(labelOverlap=False, labelLimit=240)),
             color=alt.Color(
                 "level_name:N", title=t("level"), scale=alt.Scale(domain=labels, range=list(maps.LEVEL_SHARE_COLOURS))
             ),
             order=alt.Order("level:Q"),
-            tooltip=["grid_name", "level_name", alt.Tooltip("share:Q", format=".1%")],
+            tooltip=[
+                alt.Tooltip("grid_name:N", title=t("grid_name")),
+                alt.Tooltip("level_name:N", title=t("level")),
+                alt.Tooltip("share:Q", format=".1%", title=t("level_share")),
+            ],
         )
-        .properties(height=max(300, 16 * shares["grid_name"].nunique()))
+        .properties(height=max(300, 18 * shares["grid_name"].nunique()))  # a row per grid: every name shown
     )
 
 

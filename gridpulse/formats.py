@@ -14,6 +14,22 @@ ONE_DECIMAL = {"cases_per_100", "median_hours", "p90_hours", "median_days", "p90
 WORSE_WHEN_UP = {"backlog", "overdue", "unassigned"}
 
 
+def cn_date(d: object) -> str:
+    """A date as Chinese documents write it: 2026年11月20日 (no leading zeros); "—" when there is none."""
+    if missing(d):
+        return t("no_data")
+    ts = pd.Timestamp(d)
+    return f"{ts.year}年{ts.month}月{ts.day}日"
+
+
+def cn_datetime(d: object) -> str:
+    """A moment as 2026年11月20日 10:00."""
+    if missing(d):
+        return t("no_data")
+    ts = pd.Timestamp(d)
+    return f"{cn_date(ts)} {ts:%H:%M}"
+
+
 def missing(value: object) -> bool:
     return value is None or (not isinstance(value, str) and pd.isna(value))
 

@@ -49,9 +49,23 @@ def overview_kpis(store: Store, scope: Scope, f: Filters, as_of: datetime) -> li
 
 
 def monthly_trend(store: Store, scope: Scope, f: Filters) -> pd.DataFrame:
-    """Cases reported and resolved per month, long format (month, series, count)."""
+    """Cases reported and resolved per month, long format (month, series, count, partial, covers, month_label).
+
+    ``partial``: the period holds only part of the month (its first or last month), so its counts
+    are not comparable with a whole month's; ``covers`` says which days ("2026-11-01 至 2026-11-20").
+    """
     wide = store.monthly_counts(scope, f)
-    return wide.melt(id_vars="month", var_name="series", value_name="count")
+    long = wide.melt(id_vars="month", var_name="series", value_name="count")
+    month = pd.to_datetime(long["month"])
+    first = pd.Series([max(m, pd.Timestamp(f.start)) for m in month], index=long.index)
+    last = pd.Series([min(m + pd.offsets.MonthEnd(0), pd.Timestamp(f.end)) for m in month], index=long.index)
+    long["partial"] = (first > month) | (last < month + pd.offsets.MonthEnd(0))
+    long["covers"] = [f"{a:%Y-%m-%d} 至 {b:%Y-%m-%d}" for a, b in zip(first, last, strict=True)]
+    long["month_label"] = [
+        t("trend_partial_month", month=f"{m:%Y-%m}", covers=c) if p else f"{m:%Y-%m}"
+        for m, p, c in zip(month, long["partial"], long["covers"], strict=True)
+    ]
+    return long
 
 
 def top_categories(store: Store, scope: Scope, f: Filters, limit: int = 10) -> pd.DataFrame:

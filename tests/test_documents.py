@@ -101,8 +101,8 @@ def test_pdf_headline_figures_equal_the_dashboard(pdf: bytes, store: Store, tmp_
     assert [v for _, v in kpis][:3] == ["10", "8", "80.0%"]  # the hand-worked fixture
     title = pdftotext(pdf, tmp_path, "-f", "1", "-l", "1")
     assert "测试街道 网格治理报告" in title
-    assert "2026-03-01 至 2026-03-31（31 天）" in title
-    assert "数据截至：2026-03-31 12:00" in title
+    assert "2026年3月1日 至 2026年3月31日（31 天）" in title  # Chinese dates in reports
+    assert "数据截至：2026年3月31日 12:00" in title
     page = pdftotext(pdf, tmp_path, "-f", "2", "-l", "2").split()
     for row in (kpis[:4], kpis[4:]):  # a row of four cards: labels, then values
         assert in_order(page, [name for name, _ in row] + [value for _, value in row]), row
@@ -121,7 +121,7 @@ def test_pdf_lists_overdue_cases_masked(pdf: bytes, store: Store, tmp_path: Path
     assert sorted(overdue["case_id"]) == ["c03", "c10"]
     assert f"共 {len(overdue)} 件" in text
     for cid in overdue["case_id"]:
-        assert re.search(rf"^\s*{cid}\s+2026-03-\d\d\s+2026-03-\d\d \d\d:\d\d", text, re.M), cid
+        assert re.search(rf"^\s*{cid}\s+2026年3月\d+日\s+2026年3月\d+日 \d\d:\d\d", text, re.M), cid
     assert "139****5678" in text  # c03's phone, masked
     for secret in PII:
         assert secret not in text

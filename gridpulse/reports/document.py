@@ -99,8 +99,8 @@ def document(store: Store, req: ReportRequest, map_metric: str = DEFAULT_MAP_MET
     overdue = pd.DataFrame(
         {
             t("case_id"): cases["case_id"].astype(str),
-            t("reported_at"): [f"{v:%Y-%m-%d}" for v in cases["reported_at"]],
-            t("deadline_at"): [f"{v:%Y-%m-%d %H:%M}" for v in cases["deadline_at"]],
+            t("reported_at"): [formats.cn_date(v) for v in cases["reported_at"]],
+            t("deadline_at"): [formats.cn_datetime(v) for v in cases["deadline_at"]],
             t("grid_name"): cases["grid_name"].fillna("").astype(str),
             t("category"): [_shorten(str(v), CATEGORY_CHARS) for v in cases["category"].fillna(t("uncategorised"))],
             t("description"): [_shorten(str(v)) for v in cases["description"].fillna("")],
@@ -116,11 +116,11 @@ def document(store: Store, req: ReportRequest, map_metric: str = DEFAULT_MAP_MET
     doc = Document(
         title=t("doc_title", area=req.area),
         area=req.area,
-        period=t("doc_period", start=f.start, end=f.end, days=f.days),
+        period=t("doc_period", start=formats.cn_date(f.start), end=formats.cn_date(f.end), days=f.days),
         selection=views.selection_note(f),
-        as_of=f"{as_of:%Y-%m-%d %H:%M}",
+        as_of=formats.cn_datetime(as_of),
         kpis=[(t(f"kpi_{k.key}"), *formats.kpi(k.key, k.value, k.delta, k.is_rate)) for k in kpis],
-        kpi_note=t("vs_previous", start=before.start, end=before.end),
+        kpi_note=t("vs_previous", start=formats.cn_date(before.start), end=formats.cn_date(before.end)),
         map_metric=map_metric,
         ranking=_text_table(perf, DOC_RANKING_COLUMNS),
         matrix=matrix.astype(str),

@@ -105,10 +105,15 @@ def trend_chart(trend: pd.DataFrame, size: tuple[float, float] = (6.0, 3.4)) -> 
             ax.bar_label(bars, labels=[formats.count(v) for v in trend["count"]], padding=2)
             ax.set_xlabel(f"{pd.Timestamp(trend['month'].iloc[0]):%Y-%m}")
             return _png(fig)
-        for series, rows in trend.groupby("series", sort=False):
+        for k, (series, rows) in enumerate(trend.groupby("series", sort=False)):
             months = pd.to_datetime(rows["month"])
-            ax.plot(months, rows["count"], marker="o", markersize=3, color=SERIES_COLOURS.get(str(series)),
+            colour = SERIES_COLOURS.get(str(series))
+            ax.plot(months, rows["count"], marker="o", markersize=4, color=colour, linestyle=("-", "--")[k % 2],
                     label=t(str(series)))  # fmt: skip
+            if "partial" in rows:  # a month the period holds only part of: a hollow point, not a collapse
+                part = rows["partial"].to_numpy(dtype=bool)
+                ax.plot(months[part], rows["count"][part], linestyle="none", marker="o", markersize=6,
+                        markerfacecolor="white", markeredgecolor=colour)  # fmt: skip
         ax.set_ylim(bottom=0)
         ax.xaxis.set_major_locator(mpl.dates.MonthLocator(interval=max(1, trend["month"].nunique() // 8)))
         ax.xaxis.set_major_formatter(mpl.dates.DateFormatter("%Y-%m"))

@@ -10,7 +10,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from gridpulse import analysis_views, exports, metrics, scorecard, views
+from gridpulse import analysis_views, exports, formats, metrics, scorecard, views
 from gridpulse.reports.request import ReportRequest
 from gridpulse.store import Store
 from gridpulse.strings import t
@@ -66,7 +66,7 @@ def excel(store: Store, req: ReportRequest) -> bytes:
     info.append([t("xlsx_area"), _cell(req.area)])  # imported names: formula-safe too
     info.append([t("xlsx_period"), t("xlsx_period_value", start=req.filters.start, end=req.filters.end)])
     info.append([t("xlsx_selection"), _cell(views.selection_note(req.filters))])
-    info.append([t("xlsx_as_of"), f"{req.as_of:%Y-%m-%d %H:%M}"])
+    info.append([t("xlsx_as_of"), formats.cn_datetime(req.as_of)])
     info.append([t("sheet_about"), t("xlsx_about")])
     info["A1"].font = Font(bold=True, size=14)
     info.column_dimensions["A"].width = 12

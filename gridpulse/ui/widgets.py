@@ -116,6 +116,9 @@ def report_downloads(f: Filters) -> None:
             )
 
 
+# Two series side by side (reported solid, resolved dashed): Okabe-Ito blue and vermillion.
+SERIES_COLOURS = ("#0072b2", "#d55e00")
+
 STATUS_BACKGROUND = {
     "green": "#d1e5f0",
     "amber": "#fee8c8",
