@@ -33,6 +33,7 @@ NO_DATA_COLOUR = "#d0d4d9"
 DENSITY_COLOURS = ("#ffffb2", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026")
 RATE_COLOURS = ("#d7191c", "#fdae61", "#ffffbf", "#abd9e9", "#2c7bb6")
 LEVEL_COLOURS = {1: "#d55e00", 2: "#e69f00", 3: "#0072b2", 4: "#56b4e9"}
+OTHER_KIND_COLOURS = {"council_venue": "#cc79a7", "volunteer_team": "#f0e442"}  # Okabe-Ito, beside the levels
 # Three-level linkage: grid (good: solved close to residents), community, departments.
 LEVEL_SHARE_COLOURS = ("#0072b2", "#e69f00", "#d55e00")
 GAP_OUTLINE = "#e31a1c"
@@ -351,6 +352,17 @@ def service_matrix_map(
     m = base_map(shapes_.total_bounds)
     choropleth(m, gpd.GeoDataFrame(frame, geometry="geometry", crs=shapes.WGS84), fill, tooltip, outline)
     service_points_layer(m, points, level_names)
+    for kind, colour in OTHER_KIND_COLOURS.items():  # each its own layer, switched on the map
+        pts = points[(points["kind"] == kind) & points["lon"].notna() & points["lat"].notna()].copy()
+        group = folium.FeatureGroup(name=html_text(t(f"kind_{kind}")), show=True)
+        if len(pts):
+            pts["kind_name"] = t(f"kind_{kind}")
+            pts["colour"], pts["radius"] = colour, 5
+            pts = _as_html_text(pts, ["name", "kind_name"])
+            frame = gpd.GeoDataFrame(pts, geometry=gpd.points_from_xy(pts["lon"], pts["lat"]), crs=shapes.WGS84)
+            circle_layer(frame, {"name": t("resource_name"), "kind_name": t("resource_kind")}, "", 0.9).add_to(group)
+        group.add_to(m)
+    folium.LayerControl(collapsed=False, position="topright").add_to(m)
     return m
 
 
@@ -359,6 +371,10 @@ def level_legend_html(level_names: dict[int, str]) -> str:
     items = "".join(
         _swatch(f"width:12px;border-radius:50%;background:{LEVEL_COLOURS[lv]};border:1px solid #222", name)
         for lv, name in level_names.items()
+    )
+    items += "".join(
+        _swatch(f"width:12px;border-radius:50%;background:{colour};border:1px solid #222", t(f"kind_{kind}"))
+        for kind, colour in OTHER_KIND_COLOURS.items()
     )
     items += _swatch(
         f"border:3px solid {GAP_OUTLINE};background:#fde0dd", f"{t('lacks_post')} / {t('far_from_station')}"

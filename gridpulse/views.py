@@ -118,6 +118,8 @@ def grid_cases_csv(store: Store, scope: Scope, f: Filters, grid_code: str, mask:
 # ---- four-level service matrix ---------------------------------------------
 
 MATRIX_LEVELS = (1, 2, 3, 4)
+# Resources the street holds beside the matrix: residents' council venues (议事亭/议事角) and volunteer teams.
+OTHER_KINDS = ("council_venue", "volunteer_team")
 
 
 def service_points(store: Store, scope: Scope, f: Filters | None = None) -> pd.DataFrame:
@@ -126,7 +128,7 @@ def service_points(store: Store, scope: Scope, f: Filters | None = None) -> pd.D
 
 
 def service_matrix_by_community(store: Store, scope: Scope, f: Filters | None = None) -> pd.DataFrame:
-    """Rows: communities (plus a total row); columns: count of service points per level 1-4."""
+    """Rows: communities (plus a total row); columns: service points per level 1-4, then council venues and teams."""
     res = store.resources(scope, f)
     grids = store.grids(scope, f)[["grid_code", "community"]]
     res = res.merge(grids, on="grid_code", how="inner")
@@ -137,6 +139,12 @@ def service_matrix_by_community(store: Store, scope: Scope, f: Filters | None = 
         .reindex(sorted(grids["community"].unique()), fill_value=0)
     )
     table.columns = [int(c) for c in table.columns]
+    others = (
+        res[res["kind"].isin(OTHER_KINDS)]
+        .pivot_table(index="community", columns="kind", values="resource_id", aggfunc="count", fill_value=0)
+        .reindex(columns=list(OTHER_KINDS), fill_value=0)
+    )
+    table = table.join(others).fillna(0)
     table.loc["__total__"] = table.sum()
     return table.astype(int)
 
@@ -159,8 +167,14 @@ def service_matrix_by_grid(
     )
     counts.columns = [f"level{int(c)}" for c in counts.columns]
     out = shapes_.drop(columns="geometry").merge(counts, left_on="grid_code", right_index=True, how="left")
+    others = (
+        all_res[all_res["kind"].isin(OTHER_KINDS)]
+        .pivot_table(index="grid_code", columns="kind", values="resource_id", aggfunc="count", fill_value=0)
+        .reindex(columns=list(OTHER_KINDS), fill_value=0)
+    )
+    out = out.merge(others, left_on="grid_code", right_index=True, how="left")
     level_cols = [f"level{lv}" for lv in MATRIX_LEVELS]
-    out[level_cols] = out[level_cols].fillna(0).astype(int)
+    out[[*level_cols, *OTHER_KINDS]] = out[[*level_cols, *OTHER_KINDS]].fillna(0).astype(int)
     stations = all_res[(all_res["level"] == 2) & all_res["lon"].notna() & all_res["lat"].notna()]
     station_pts = gpd.GeoSeries(gpd.points_from_xy(stations["lon"], stations["lat"]), crs=shapes.WGS84)
     centres = shapes_.geometry.representative_point()
@@ -294,8 +308,10 @@ def heat_cells(store: Store, scope: Scope, f: Filters) -> pd.DataFrame:
 
 
 def labelled_matrix(table: pd.DataFrame) -> pd.DataFrame:
-    """The community × level table with Chinese headings."""
-    out = table.rename(columns={lv: t(f"level_name_{lv}") for lv in MATRIX_LEVELS})
+    """The community × level table (and council venues, volunteer teams) with Chinese headings."""
+    out = table.rename(
+        columns={lv: t(f"level_name_{lv}") for lv in MATRIX_LEVELS} | {k: t(f"kind_{k}") for k in OTHER_KINDS}
+    )
     out.index = [t("community_total") if i == "__total__" else i for i in out.index]
     out.index.name = t("community")
     return out
@@ -306,6 +322,7 @@ def labelled_matrix_grids(by_grid: pd.DataFrame) -> pd.DataFrame:
     out = by_grid.sort_values(["lacks_post", "far_from_station", "grid_code"], ascending=[False, False, True])
     cols = {"grid_code": t("grid_code"), "grid_name": t("grid_name"), "community": t("community")}
     cols |= {f"level{lv}": t(f"level_name_{lv}") for lv in MATRIX_LEVELS}
+    cols |= {kind: t(f"kind_{kind}") for kind in OTHER_KINDS}
     cols |= {"distance_m": t("distance_m"), "lacks_post": t("lacks_post"), "far_from_station": t("far_from_station")}
     return out[list(cols)].rename(columns=cols)
 

@@ -72,7 +72,8 @@ def test_heatmap_drill_into_a_grid(app: AppTest) -> None:
 def test_service_matrix_figures(app: AppTest) -> None:
     app.switch_page("app_pages/page_service_matrix.py").run()
     by_community = app.dataframe[0].value
-    assert by_community.loc["合计"].tolist() == [1, 1, 3, 3]
+    assert by_community.loc["合计"].tolist() == [1, 1, 3, 3, 0, 1]
+    assert by_community.columns[-2:].tolist() == ["议事角", "志愿服务队"]
     warning = app.warning[0].value
     assert warning.startswith("6 个网格缺少三级微格民情驿站，8 个网格")
 

@@ -13,9 +13,11 @@ STREET = Scope.street()
 
 def test_by_community(store) -> None:
     table = views.service_matrix_by_community(store, STREET)
-    assert table.loc["甲社区"].tolist() == [1, 1, 2, 2]
-    assert table.loc["乙社区"].tolist() == [0, 0, 1, 1]
-    assert table.loc["__total__"].tolist() == [1, 1, 3, 3]  # the volunteer team is no matrix level
+    # levels 1-4, then council venues and volunteer teams (no matrix level, counted beside it)
+    assert table.columns.tolist() == [1, 2, 3, 4, "council_venue", "volunteer_team"]
+    assert table.loc["甲社区"].tolist() == [1, 1, 2, 2, 0, 0]
+    assert table.loc["乙社区"].tolist() == [0, 0, 1, 1, 0, 1]
+    assert table.loc["__total__"].tolist() == [1, 1, 3, 3, 0, 1]
 
 
 def test_grids_lacking_a_micro_grid_post(store) -> None:
@@ -23,6 +25,9 @@ def test_grids_lacking_a_micro_grid_post(store) -> None:
     lacking = sorted(by_grid.index[by_grid["lacks_post"]])
     assert lacking == [code(n) for n in (3, 4, 6, 7, 8, 9)]
     assert by_grid.loc[code(1), ["level1", "level2", "level3", "level4"]].tolist() == [1, 1, 1, 2]
+    assert by_grid["volunteer_team"].sum() == 1
+    assert by_grid.loc[code(4), "volunteer_team"] == 1  # r9, beside the matrix
+    assert by_grid["council_venue"].sum() == 0
 
 
 @pytest.mark.parametrize(
