@@ -15,6 +15,8 @@ STREET_STAFF = {LEADER, SECRETARY, GRID_HEAD, ADMIN}
 DEPARTMENT_VIEWERS = {LEADER, SECRETARY, LIAISON, ADMIN}
 # (script, title, url path, who may open it: None = every role)
 PAGES = [
+    # A grid head's first screen: their grids on a phone (the first page a role may open is its default).
+    ("app_pages/page_my_grids.py", "nav_my_grids", "my-grids", {GRID_HEAD}),
     ("app_pages/page_overview.py", "nav_overview", "overview", None),
     ("app_pages/page_heatmap.py", "nav_heatmap", "heatmap", None),
     ("app_pages/page_service_matrix.py", "nav_matrix", "service-matrix", STREET_STAFF),

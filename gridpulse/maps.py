@@ -333,6 +333,32 @@ def grid_metric_map(
     return m, entries_legend_html(t(metric), entries)
 
 
+def my_grids_map(shapes_: gpd.GeoDataFrame, open_by_name: pd.Series) -> folium.Map:
+    """A grid head's grids with their names and open cases, for a phone: one finger scrolls the page.
+
+    On a touch screen the map does not take one-finger drags (they scroll the page); two fingers
+    move and zoom it (Leaflet's pinch follows the fingers). With a mouse it drags as every map.
+    """
+    frame = shapes_[["grid_code", "grid_name", "community", "geometry"]].copy()
+    frame["open_cases"] = frame["grid_name"].map(open_by_name).fillna(0).astype(int)
+    tooltip = {"grid_name": t("grid_name"), "community": t("community"), "open_cases": t("my_open_count")}
+    m = base_map(shapes_.total_bounds, 360)
+    choropleth(m, gpd.GeoDataFrame(frame, geometry="geometry", crs=shapes.WGS84), ["#d1e5f0"] * len(frame), tooltip)
+    m.add_child(_TouchScrolls())
+    return m
+
+
+class _TouchScrolls(folium.MacroElement):
+    _template = jinja2.Template(
+        """{% macro script(this, kwargs) %}
+        if (L.Browser.mobile || L.Browser.touch && !L.Browser.pointer) {
+            {{ this._parent.get_name() }}.dragging.disable();
+            {{ this._parent.get_name() }}.getContainer().style.touchAction = "pan-y";
+        }
+        {% endmacro %}"""
+    )
+
+
 def service_matrix_map(
     shapes_: gpd.GeoDataFrame, by_grid: pd.DataFrame, points: pd.DataFrame, level_names: dict[int, str]
 ) -> folium.Map:

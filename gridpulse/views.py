@@ -382,6 +382,38 @@ def open_cases(store: Store, scope: Scope, f: Filters, as_of: datetime, mask: bo
     return store.open_cases(scope, f, as_of, mask=mask)
 
 
+CARD_GROUPS = ("overdue", "due_soon", "open")  # 超期, 24 小时内到期, 其他在办
+DUE_SOON_HOURS = 24
+
+
+def my_open_cases(store: Store, scope: Scope, as_of: datetime) -> pd.DataFrame:
+    """Every case open now in the scope's grids, whenever reported, for the grid head's cards.
+
+    ``group``: overdue, due within ``DUE_SOON_HOURS`` hours (due_soon), or open; newest first in each.
+    ``phone_digits``: the resident's number as digits only (for a ``tel:`` link), or "" where the
+    role may not see it (masked numbers are never dialled).
+    """
+    span = store.reported_range(scope)
+    if span is None:
+        return pd.DataFrame(columns=["group", "phone_digits"])
+    whole = Filters(span[0].date(), as_of.date())
+    rows = store.open_cases(scope, whole, as_of, limit=config.MAX_TABLE_ROWS, mask=not scope.sees_personal_data)
+    soon = ~rows["overdue"].astype(bool) & (rows["deadline_at"] <= pd.Timestamp(as_of) + pd.Timedelta(hours=24))
+    rows["group"] = np.select([rows["overdue"].astype(bool), soon], ["overdue", "due_soon"], "open")
+    phones = rows["reporter_phone"].fillna("").astype(str)
+    rows["phone_digits"] = [
+        "" if "*" in p or not scope.sees_personal_data else "".join(ch for ch in p if ch.isdigit() or ch == "+")
+        for p in phones
+    ]
+    order = rows["group"].map({g: i for i, g in enumerate(CARD_GROUPS)})
+    return (
+        rows.assign(_order=order)
+        .sort_values(["_order", "reported_at", "case_id"], ascending=[True, False, True])
+        .drop(columns="_order")
+        .reset_index(drop=True)
+    )
+
+
 MEETING_CASE_COLUMNS = ["case_id", "reported_at", "grid_name", "category", "description", "deadline_at"]
 
 

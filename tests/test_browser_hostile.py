@@ -27,7 +27,7 @@ ANALYSIS_SECTIONS = {"热点": "分析单元", "新兴热点": "分类别检验"
 PAGES = {
     "leader": [*ALL, "部门考核"],
     "sec": ALL,
-    "head": ALL,
+    "head": ["我的网格", *ALL],
     "liaison": ["总览", "诉求热力图", "网格办结率", "考核排名与红黑榜", "部门考核"],
     "admin": [*ALL, "数据导入", "用户与审计"],
 }

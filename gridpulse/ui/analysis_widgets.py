@@ -11,7 +11,7 @@ from gridpulse.strings import t
 from gridpulse.ui import cache
 
 
-def alert_section(*, mine: bool = False, limit: int = 8) -> None:
+def alert_section(*, mine: bool = False, limit: int = 8, table: bool = True) -> None:
     """This week's alerts for the user's grids: what is counted, a sentence per alert, and the table."""
     as_of = cache.as_of()
     found = cache.view(analysis_views.alert_list, as_of)
@@ -33,4 +33,5 @@ def alert_section(*, mine: bool = False, limit: int = 8) -> None:
     st.markdown(f"**{t('alerts_count', n=len(found))}**")
     for sentence in analysis_views.alert_sentences(found.head(limit)):
         st.text(f"⚠ {sentence}")  # names are imported data: plain text, never Markdown
-    st.dataframe(analysis_views.alert_table_shown(found), hide_index=True, width="stretch")
+    if table:  # a phone shows the sentences only
+        st.dataframe(analysis_views.alert_table_shown(found), hide_index=True, width="stretch")
