@@ -97,7 +97,11 @@ def base_map(bounds: Sequence[float], height: int = 560) -> folium.Map:
         folium.Element(
             "<style>.leaflet-container{background:#eef1f4;font-family:sans-serif}"
             # The heat canvas lies above the grids: let clicks and hovers reach the grids.
-            ".leaflet-heatmap-layer{pointer-events:none}</style>"
+            ".leaflet-heatmap-layer{pointer-events:none}"
+            # Grid names: centred on their point, dark text with a white halo, readable over any fill.
+            ".gp-grid-label span{position:absolute;transform:translate(-50%,-50%);white-space:nowrap;"
+            "font-size:12px;font-weight:600;color:#222;text-shadow:0 0 3px #fff,0 0 3px #fff,0 0 2px #fff}"
+            ".gp-labels-hidden .gp-grid-label{display:none}</style>"
         )
     )
     m.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
@@ -206,15 +210,18 @@ def choropleth(
     fill: list[str],
     tooltip: dict[str, str],
     outline: list[str] | None = None,
+    fill_opacity: float = 0.55,
 ) -> folium.GeoJson:
-    """Grid polygons filled with ``fill`` colours; ``tooltip`` maps property -> label.
+    """Grid polygons filled with ``fill`` colours; ``tooltip`` maps property -> label; names on the map.
 
-    Every property the tooltip shows is HTML-escaped here, whatever the caller passes.
+    Every property the tooltip shows is HTML-escaped here, whatever the caller passes. Grid names
+    are written on the map (``grid_labels``) where the layer has them.
     """
     frame = _as_html_text(grids, list(tooltip))
     frame["fill"] = fill
     frame["stroke"] = outline or ["#555555"] * len(frame)
-    props = list(dict.fromkeys([*tooltip, "fill", "stroke", "grid_code"]))
+    frame["opacity"] = fill_opacity
+    props = list(dict.fromkeys([*tooltip, "fill", "stroke", "opacity", "grid_code"]))
     data = shapes.to_geojson(frame, props)
     layer = folium.GeoJson(
         data,
@@ -224,7 +231,50 @@ def choropleth(
         tooltip=_tooltip(tooltip, sticky=True),
     )
     layer.add_to(m)
+    if "grid_name" in grids.columns:
+        grid_labels(m, grids)
     return layer
+
+
+LABELS_ALWAYS = 12  # up to this many grids, names are written at every zoom; more: once zoomed in a step
+
+
+def grid_labels(m: folium.Map, grids: gpd.GeoDataFrame) -> None:
+    """Each grid's name at a point inside it, shown when there is room (see ``LABELS_ALWAYS``).
+
+    Names are imported text: escaped before they become the label's HTML.
+    """
+    points = grids.geometry.representative_point()
+    group = folium.FeatureGroup(name=html_text(t("grid_labels")), control=False)
+    for name, pt in zip(grids["grid_name"], points, strict=True):
+        if not isinstance(name, str) or pt.is_empty:
+            continue
+        icon = folium.DivIcon(html=f"<span>{html_text(name)}</span>", class_name="gp-grid-label", icon_size=(0, 0))
+        folium.Marker([pt.y, pt.x], icon=icon, interactive=False).add_to(group)
+    group.add_to(m)
+    m.add_child(_LabelsWhenRoom(len(grids)))
+
+
+class _LabelsWhenRoom(folium.MacroElement):
+    """Hide the grid names while the street is seen whole and has many grids; show them a zoom step in."""
+
+    def __init__(self, count: int) -> None:
+        super().__init__()
+        self.count = int(count)
+
+    _template = jinja2.Template(
+        """{% macro script(this, kwargs) %}
+        (function (map) {
+            var first = map.getZoom();
+            function fit() {
+                map.getContainer().classList.toggle(
+                    "gp-labels-hidden", {{ this.count }} > {{ always }} && map.getZoom() < first + 1);
+            }
+            map.on("zoomend", fit);
+            fit();
+        })({{ this._parent.get_name() }});
+        {% endmacro %}""".replace("{{ always }}", str(LABELS_ALWAYS))
+    )
 
 
 def _grid_style(feature: dict[str, Any]) -> dict[str, Any]:
@@ -232,7 +282,7 @@ def _grid_style(feature: dict[str, Any]) -> dict[str, Any]:
     gap = props["stroke"] != "#555555"
     return {
         "fillColor": props["fill"],
-        "fillOpacity": 0.55,
+        "fillOpacity": props.get("opacity", 0.55),
         "color": props["stroke"],
         "weight": 3.5 if gap else 1,
     }
@@ -327,10 +377,27 @@ def grid_metric_map(
     tooltip = {"grid_name": t("grid_name"), "community": t("community"), "grid_head": t("grid_head")}
     tooltip |= {f"{col}_txt": t(col) for col in shown}
     m = base_map(shapes_.total_bounds, height)
-    choropleth(m, gpd.GeoDataFrame(frame, geometry="geometry", crs=shapes.WGS84), fill, tooltip)
-    if heat_cells is not None and len(heat_cells):
+    heat = heat_cells is not None and len(heat_cells) > 0
+    # Under the heat, the fill is paler so the two do not mix into mud; each has its own legend.
+    opacity = 0.3 if heat else 0.55
+    choropleth(m, gpd.GeoDataFrame(frame, geometry="geometry", crs=shapes.WGS84), fill, tooltip, fill_opacity=opacity)
+    legend = entries_legend_html(t(metric), entries)
+    if heat:
         heat_layer(m, heat_cells)
-    return m, entries_legend_html(t(metric), entries)
+        legend += heat_legend_html()
+    return m, legend
+
+
+def heat_legend_html() -> str:
+    """The heat layer's own legend: its colour ramp from few to many cases."""
+    stops = ", ".join(f"{c} {int(k * 100)}%" for k, c in sorted(HEAT_GRADIENT.items()))
+    style = f"display:inline-block;width:140px;height:12px;background:linear-gradient(to right, {stops})"
+    bar = f'<span style="{style};border:1px solid #888;margin:0 6px"></span>'
+    note = html_text(t("heat_legend_note", top=round((1 - HEAT_TOP_QUANTILE) * 100)))
+    return (
+        f'<div style="font-size:0.9rem;margin-top:4px"><b>{html_text(t("heat_legend_title"))}</b>：'
+        f"{html_text(t('heat_legend_few'))}{bar}{html_text(t('heat_legend_many'))}　{note}</div>"
+    )
 
 
 def my_grids_map(shapes_: gpd.GeoDataFrame, open_by_name: pd.Series) -> folium.Map:

@@ -796,6 +796,11 @@ ZH: dict[str, str] = {
     # ---- 研判预警 (alerts, hot spots, repeated places) ----
     "nav_analysis": "研判预警",
     "nav_my_grids": "我的网格",
+    "grid_labels": "网格名称",
+    "heat_legend_title": "热力层",
+    "heat_legend_few": "少",
+    "heat_legend_many": "多",
+    "heat_legend_note": "颜色越深诉求越密集（最密的 {top}% 位置同为最深色）；热力层打开时底色变浅。",
     "my_title": "我的网格",
     "my_kpi_caption": "时段 {start} 至 {end}，与上一等长时段相比；定义见“总览”各指标的说明。",
     "my_cases_title": "在办诉求",

@@ -81,6 +81,10 @@ def test_heatmap_draws_grids_and_heat_offline(browser_page) -> None:
     assert scale.count() == 1  # metric only: no second line in feet or miles
     assert scale.inner_text().endswith(("m", "km"))
     assert frame.locator(".leaflet-control-attribution svg").count() == 0  # no flag before "Leaflet"
+    labels = frame.locator(".gp-grid-label").all_inner_texts()
+    assert sorted(labels) == sorted(f"第{n}网格" for n in range(1, 10))  # every grid named on the map
+    assert frame.locator(".gp-labels-hidden").count() == 0  # nine grids: names shown at the street's zoom
+    assert page.get_by_text("热力层：少").count() == 1  # the heat layer has its own legend
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "heatmap.png"), full_page=True)
     assert outside == []
@@ -192,43 +196,40 @@ def test_meeting_mode_on_a_projector(browser_page) -> None:  # last: the meeting
     assert outside == []
 
 
-def test_a_grid_head_on_a_phone(server: str) -> None:
+def test_a_grid_head_on_a_phone(server: str, browser_page) -> None:
     """390×844 with touch: cases as cards with tel: links, two figures a row, a map one finger scrolls past."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = browserkit.launch(p)
-        context, outside = browserkit.new_context(
-            browser, viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True, device_scale_factor=2
-        )
-        page = context.new_page()
-        browserkit.log_in(page, server, "head")
-        page.wait_for_selector("h1:has-text('我的网格')", timeout=60_000)
-        page.get_by_text("在办诉求", exact=True).first.wait_for(timeout=60_000)
-        page.wait_for_selector("[data-testid=stStatusWidget]", state="detached", timeout=60_000)
-        assert page.locator("[data-testid=stSidebar][aria-expanded=true]").count() == 0  # filters folded away
-        calls = page.locator("a[href^='tel:']").evaluate_all("els => els.map(e => e.getAttribute('href'))")
-        assert calls
-        assert all(re.fullmatch(r"tel:\+?\d+", c) for c in calls)
-        tops = page.locator("[data-testid=stMetric]").evaluate_all(
-            "els => els.map(e => Math.round(e.getBoundingClientRect().top))"
-        )
-        assert len(tops) == 8
-        assert len(set(tops)) == 4  # two figures a row
-        group = page.get_by_text(re.compile(r"^(超期|24 小时内到期|其他在办) \d+ 件$")).first.bounding_box()
-        assert group is not None
-        assert group["y"] < 844 - 150  # the first group of case cards starts on the first screen
-        page.screenshot(path=str(ARTIFACTS / "phone-my-grids.png"))
-        shown = page.locator("iframe[title='streamlit_folium.st_folium'] >> visible=true").first
-        shown.scroll_into_view_if_needed()
-        frame = shown.element_handle().content_frame()
-        dragging = None
-        for _ in range(100):
-            dragging = frame.evaluate("() => window.map_div ? window.map_div.dragging.enabled() : null")
-            if dragging is not None:
-                break
-            time.sleep(0.2)
-        assert dragging is False  # one finger scrolls the page; two fingers move the map
-        page.screenshot(path=str(ARTIFACTS / "phone-my-grids-map.png"))
-        assert outside == []
-        browser.close()
+    browser = browser_page[0].context.browser  # the module's browser (one Playwright per module)
+    context, outside = browserkit.new_context(
+        browser, viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True, device_scale_factor=2
+    )
+    page = context.new_page()
+    browserkit.log_in(page, server, "head")
+    page.wait_for_selector("h1:has-text('我的网格')", timeout=60_000)
+    page.get_by_text("在办诉求", exact=True).first.wait_for(timeout=60_000)
+    page.wait_for_selector("[data-testid=stStatusWidget]", state="detached", timeout=60_000)
+    assert page.locator("[data-testid=stSidebar][aria-expanded=true]").count() == 0  # filters folded away
+    calls = page.locator("a[href^='tel:']").evaluate_all("els => els.map(e => e.getAttribute('href'))")
+    assert calls
+    assert all(re.fullmatch(r"tel:\+?\d+", c) for c in calls)
+    tops = page.locator("[data-testid=stMetric]").evaluate_all(
+        "els => els.map(e => Math.round(e.getBoundingClientRect().top))"
+    )
+    assert len(tops) == 8
+    assert len(set(tops)) == 4  # two figures a row
+    group = page.get_by_text(re.compile(r"^(超期|24 小时内到期|其他在办) \d+ 件$")).first.bounding_box()
+    assert group is not None
+    assert group["y"] < 844 - 150  # the first group of case cards starts on the first screen
+    page.screenshot(path=str(ARTIFACTS / "phone-my-grids.png"))
+    shown = page.locator("iframe[title='streamlit_folium.st_folium'] >> visible=true").first
+    shown.scroll_into_view_if_needed()
+    frame = shown.element_handle().content_frame()
+    dragging = None
+    for _ in range(100):
+        dragging = frame.evaluate("() => window.map_div ? window.map_div.dragging.enabled() : null")
+        if dragging is not None:
+            break
+        time.sleep(0.2)
+    assert dragging is False  # one finger scrolls the page; two fingers move the map
+    page.screenshot(path=str(ARTIFACTS / "phone-my-grids-map.png"))
+    assert outside == []
+    context.close()
