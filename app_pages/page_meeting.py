@@ -46,18 +46,19 @@ def heatmap() -> None:
 
 def matrix() -> None:
     st.subheader(t("meeting_matrix"))
-    st.dataframe(views.labelled_matrix(cache.view(views.service_matrix_by_community, f)), width="stretch")
+    st.table(views.labelled_matrix(cache.view(views.service_matrix_by_community, f)))
 
 
 def ranking() -> None:
     st.subheader(t("meeting_ranking", n=meeting.RANKING_ROWS))
-    widgets.ranking(cache.view(views.grid_performance, f, cache.as_of()), meeting.RANKING_ROWS)
+    widgets.ranking(cache.view(views.grid_performance, f, cache.as_of()), meeting.RANKING_ROWS, static=True)
 
 
 def overdue() -> None:
     st.subheader(t("meeting_overdue", n=meeting.OVERDUE_ROWS))
     rows = cache.view(views.overdue_for_meeting, f, cache.as_of(), meeting.OVERDUE_ROWS)
-    st.dataframe(views.labelled_cases(rows), hide_index=True, width="stretch")
+    shown = views.labelled_cases(rows)
+    st.table(shown.set_index(shown.columns[0]))  # a plain table: every row at the room's type size
 
 
 def departments() -> None:
@@ -69,7 +70,7 @@ def departments() -> None:
     if card.empty:
         st.info(t("dept_none"))
         return
-    widgets.status_table(*scorecard.department_table(card, cache.unscoped(scorecard.settings)))
+    widgets.status_table(*scorecard.department_table(card, cache.unscoped(scorecard.settings)), static=True)
     st.caption(t("status_legend_short"))
 
 
@@ -79,8 +80,9 @@ def red_black() -> None:
     if lists.empty:
         st.info(t("black_list_empty"))
         return
-    st.dataframe(lists, hide_index=True, width="stretch")
-    st.caption(t("lists_rule_short"))
+    shown, more = meeting.red_black_for_screen(lists)
+    st.table(shown.set_index(shown.columns[0]))
+    st.caption(t("lists_rule_short") + (t("meeting_lists_more") if more else ""))
 
 
 def warnings_() -> None:
@@ -97,7 +99,7 @@ def screen() -> None:
 
 
 def _screen() -> None:
-    show = meeting.section_at(time.time(), opts.rotate_seconds)
+    show = opts.section or meeting.section_at(time.time(), opts.rotate_seconds)
     if show is not None:  # rotating: one section at a time, full width
         sections = {"kpis": kpis, "heatmap": heatmap, "matrix": matrix, "ranking": ranking, "overdue": overdue,
                     "departments": departments, "red_black": red_black, "alerts": warnings_}  # fmt: skip

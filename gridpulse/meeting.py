@@ -6,6 +6,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
+import pandas as pd
+
 from gridpulse.filters import Filters
 from gridpulse.safe_text import md_join, md_text
 from gridpulse.strings import t
@@ -15,7 +17,7 @@ MIN_ROTATE_SECONDS = 10  # shorter than this and nobody in the room can read a s
 MAX_ROTATE_SECONDS = 3600  # longer is no rotation at all
 # Dates a link may name when the data gives no bounds (a street or scope without cases yet).
 EARLIEST, LATEST = date(2000, 1, 1), date(2099, 12, 31)
-LINK_KEYS = frozenset({"start", "end", "community", "theme", "rotate"})
+LINK_KEYS = frozenset({"start", "end", "community", "theme", "rotate", "section"})
 RANKING_ROWS = 10
 OVERDUE_ROWS = 12
 
@@ -28,6 +30,7 @@ class MeetingOptions:
     dark: bool = False
     rotate_seconds: int = 0  # 0: everything on one screen
     problems: tuple[str, ...] = ()
+    section: str | None = None  # one section held on screen (the chair's choice), else all or rotating
 
 
 def options_from_link(
@@ -37,7 +40,7 @@ def options_from_link(
     first: date | None = None,
     last: date | None = None,
 ) -> MeetingOptions:
-    """Read ``?start=2026-06-01&end=2026-11-20&community=凤鸣社区&theme=dark&rotate=30``.
+    """Read ``?start=2026-06-01&end=2026-11-20&community=凤鸣社区&theme=dark&rotate=30`` (or ``&section=ranking``).
 
     Every parameter is checked: a bad value is left out (the default stays) and its
     problem is listed, in Chinese, in ``problems`` so the screen says what to fix in the
@@ -81,11 +84,15 @@ def options_from_link(
     theme = params.get("theme", "light")
     if theme not in ("light", "dark"):
         problems.append(t("link_bad_theme", value=md_text(theme)))
+    section = params.get("section") or None
+    if section is not None and section not in SECTIONS:
+        problems.append(t("link_bad_section", value=md_text(section), known="、".join(SECTIONS)))
+        section = None
     unknown_keys = sorted(set(params) - LINK_KEYS)
     if unknown_keys:
         problems.append(t("link_unknown_keys", keys=md_join(unknown_keys), known="、".join(sorted(LINK_KEYS))))
     f = Filters(start, end, chosen, default.grids, default.categories, default.sources)
-    return MeetingOptions(f, theme == "dark", rotate, tuple(problems))
+    return MeetingOptions(f, theme == "dark", rotate, tuple(problems), section)
 
 
 def section_at(seconds: float, rotate_seconds: int) -> str | None:
@@ -93,3 +100,16 @@ def section_at(seconds: float, rotate_seconds: int) -> str | None:
     if rotate_seconds <= 0:
         return None
     return SECTIONS[int(seconds // rotate_seconds) % len(SECTIONS)]
+
+
+def red_black_for_screen(lists: pd.DataFrame) -> tuple[pd.DataFrame, bool]:
+    """The 红黑榜 rows one projector screen holds: the first kind of unit listed (grids for the street).
+
+    Returns the rows and whether other kinds (communities, departments) were left for the report.
+    """
+    if lists.empty:
+        return lists, False
+    unit_col = t("rank_unit")
+    first = lists[unit_col].iloc[0]
+    shown = lists[lists[unit_col] == first].drop(columns=unit_col)
+    return shown.reset_index(drop=True), len(shown) < len(lists)

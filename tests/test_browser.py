@@ -233,3 +233,29 @@ def test_a_grid_head_on_a_phone(server: str, browser_page) -> None:
     page.screenshot(path=str(ARTIFACTS / "phone-my-grids-map.png"))
     assert outside == []
     context.close()
+
+
+def test_every_meeting_section_fits_the_projector(server: str, browser_page) -> None:
+    """1920×1080, one section held by the link: nothing to scroll, no help icons, tables drawn whole."""
+    from gridpulse import meeting
+
+    browser = browser_page[0].context.browser
+    context, outside = browserkit.new_context(browser, viewport={"width": 1920, "height": 1080})
+    page = context.new_page()
+    browserkit.log_in(page, server, "leader")
+    for section in meeting.SECTIONS:
+        page.goto(f"{server}/meeting?section={section}")
+        page.wait_for_selector("h1", timeout=60_000)
+        page.wait_for_timeout(1500)
+        page.wait_for_selector("[data-testid=stStatusWidget]", state="detached", timeout=60_000)
+        height, client, width, client_w = page.locator("[data-testid=stMain]").evaluate(
+            "e => [e.scrollHeight, e.clientHeight, e.scrollWidth, e.clientWidth]"
+        )
+        assert height <= client + 1, section
+        assert width <= client_w + 1, section
+        assert page.locator("[data-testid=stTooltipIcon]:visible").count() == 0, section
+        assert page.locator("[data-testid=stDataFrame]").count() == 0, section  # plain tables: no inner scrolling
+        assert page.locator("[data-testid=stWarning]").count() == 0, section  # the link was understood
+        page.screenshot(path=str(ARTIFACTS / f"meeting-{section}.png"))
+    assert outside == []
+    context.close()

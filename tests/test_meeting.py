@@ -68,7 +68,7 @@ def test_meeting_shows_no_personal_data(username: str) -> None:
     for phone in RAW_PHONES:
         assert phone not in text
     assert "居民c0" not in text  # no resident names at all
-    overdue = at.dataframe[-1].value
+    overdue = next(tb.value for tb in at.table if tb.value.index.name == "工单编号")
     assert "联系电话" not in overdue.columns
     assert "诉求人" not in overdue.columns
 
@@ -76,11 +76,20 @@ def test_meeting_shows_no_personal_data(username: str) -> None:
 @pytest.mark.usefixtures("db_env")
 def test_meeting_overdue_list_for_march() -> None:
     at = _meeting("leader")
-    overdue = next(df.value for df in at.dataframe if "工单编号" in df.value.columns)
-    assert sorted(overdue["工单编号"]) == ["c03", "c10"]  # open past their deadline on 03-31 12:00
+    overdue = next(tb.value for tb in at.table if tb.value.index.name == "工单编号")  # a plain table on the projector
+    assert sorted(overdue.index) == ["c03", "c10"]  # open past their deadline on 03-31 12:00
 
 
 @pytest.mark.usefixtures("db_env")
 def test_a_bad_link_says_what_to_fix() -> None:
     at = _meeting("leader", start="someday")
     assert any("someday" in w.value for w in at.warning)
+
+
+def test_a_link_holds_one_section_and_names_a_wrong_one() -> None:
+    default = Filters(date(2026, 3, 1), date(2026, 3, 31))
+    assert meeting.options_from_link({"section": "ranking"}, default).section == "ranking"
+    bad = meeting.options_from_link({"section": "<b>x</b>"}, default)
+    assert bad.section is None
+    assert len(bad.problems) == 1
+    assert "ranking" in bad.problems[0]

@@ -64,7 +64,7 @@ def _texts(node) -> list[str]:
 def rendered(at: AppTest) -> str:
     """Everything the run put on screen: element protos (incl. map data) and table cells."""
     parts = _texts(at._tree)
-    for frame in at.dataframe:
+    for frame in [*at.dataframe, *at.table]:
         value = frame.value
         parts.append(value.to_csv())
         parts.append(" ".join(map(str, value.index)))

@@ -72,6 +72,11 @@ def meeting_style(dark: bool) -> None:
         "h1{font-size:2.6rem !important} h3{font-size:1.6rem !important}",
         "[data-testid='stMetricValue']{font-size:2.6rem !important}",
         "[data-testid='stMetricLabel'] p{font-size:1.2rem !important}",
+        # Read from the back of a room: tables at 18 px (1.125rem) at least, no "?" help icons.
+        "[data-testid='stTable'] table{font-size:1.125rem !important}",
+        "[data-testid='stTable'] th,[data-testid='stTable'] td{padding:0.3rem 0.6rem !important}",
+        "[data-testid='stTooltipIcon'],[data-testid='stTooltipHoverTarget'] svg{display:none !important}",
+        "[data-testid='stCaptionContainer']{font-size:1rem !important}",
     ]
     if dark:
         css += [
@@ -85,12 +90,12 @@ def meeting_style(dark: bool) -> None:
     st.html(f"<style>{''.join(css)}</style>")
 
 
-def ranking(perf: pd.DataFrame, rows: int | None = None) -> None:
+def ranking(perf: pd.DataFrame, rows: int | None = None, static: bool = False) -> None:
     """The per-grid ranking table (sample sizes beside the rates), optionally its top rows."""
     text, status = views.ranking_table(perf, cache.unscoped(scorecard.settings))
     if rows is not None:
         text, status = text.head(rows), status.head(rows)
-    status_table(text, status)
+    status_table(text, status, static=static)
 
 
 def report_downloads(f: Filters) -> None:
@@ -126,10 +131,16 @@ STATUS_BACKGROUND = {
 }  # met: blue, not green (colour-blind readers)
 
 
-def status_table(text: pd.DataFrame, status: pd.DataFrame, height: int | None = None) -> None:
-    """A table of figures written as text, each cell shaded by its target status (marks ✔ △ ✖ say it too)."""
+def status_table(text: pd.DataFrame, status: pd.DataFrame, height: int | None = None, static: bool = False) -> None:
+    """A table of figures written as text, each cell shaded by its target status (marks ✔ △ ✖ say it too).
+
+    ``static``: a plain table, all rows drawn at the page's type size (the meeting screen), no scrolling grid.
+    """
     css = status.map(lambda s: f"background-color: {STATUS_BACKGROUND[s]}" if s in STATUS_BACKGROUND else "")
     styled = text.style.apply(lambda _: css.to_numpy(), axis=None)
+    if static:
+        st.table(styled.hide(axis="index"))
+        return
     st.dataframe(styled, hide_index=True, width="stretch", height=height or "auto")
 
 
