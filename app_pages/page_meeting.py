@@ -32,15 +32,15 @@ def kpis() -> None:
         st.info(t("empty"))
 
 
-def heatmap() -> None:
+def heatmap(height: int = 430) -> None:
     perf = cache.view(views.grid_performance, f, cache.as_of())
     rendered, legend = mapview.cached(
-        ("meeting", f, cache.as_of()),
+        ("meeting", f, cache.as_of(), height),
         lambda: maps.grid_metric_map(
-            cache.view(views.grid_shapes, f), perf, "cases_per_100", cache.view(views.heat_cells, f), height=430
+            cache.view(views.grid_shapes, f), perf, "cases_per_100", cache.view(views.heat_cells, f), height=height
         ),
     )
-    mapview.show(rendered, key="meeting_map", height=430, returned_objects=[])
+    mapview.show(rendered, key="meeting_map", height=height, returned_objects=[])
     st.html(legend)
 
 
@@ -103,7 +103,10 @@ def _screen() -> None:
     if show is not None:  # rotating: one section at a time, full width
         sections = {"kpis": kpis, "heatmap": heatmap, "matrix": matrix, "ranking": ranking, "overdue": overdue,
                     "departments": departments, "red_black": red_black, "alerts": warnings_}  # fmt: skip
-        sections[show]()
+        if show == "heatmap":  # alone on the screen: the map takes the room (1080 px less title and legend)
+            heatmap(height=meeting.SOLO_MAP_HEIGHT)
+        else:
+            sections[show]()
         return
     kpis()
     left, right = st.columns([3, 2])

@@ -19,6 +19,7 @@ MAX_ROTATE_SECONDS = 3600  # longer is no rotation at all
 EARLIEST, LATEST = date(2000, 1, 1), date(2099, 12, 31)
 LINK_KEYS = frozenset({"start", "end", "community", "theme", "rotate", "section"})
 RANKING_ROWS = 10
+SOLO_MAP_HEIGHT = 760  # the heatmap alone on a 1920×1080 screen, below the title and above its legend
 OVERDUE_ROWS = 12
 
 

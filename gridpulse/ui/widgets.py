@@ -77,6 +77,8 @@ def meeting_style(dark: bool) -> None:
         "[data-testid='stTable'] th,[data-testid='stTable'] td{padding:0.3rem 0.6rem !important}",
         "[data-testid='stTooltipIcon'],[data-testid='stTooltipHoverTarget'] svg{display:none !important}",
         "[data-testid='stCaptionContainer']{font-size:1rem !important}",
+        "[data-testid='stHtml']{font-size:1.125rem !important}",
+        "[data-testid='stHtml'] div{font-size:inherit !important}",
     ]
     if dark:
         css += [
