@@ -85,16 +85,20 @@ def _alerts(store: Store, scope: Scope, args: argparse.Namespace) -> str:
     return _write(found, args.format)
 
 
+# Figures as they are meaningful: a permutation p-value has 3 decimals (999 permutations), z and rates 3.
+ROUNDED = {"rate": 3, "z": 3, "p": 3}
+
+
 def _hotspots(store: Store, scope: Scope, args: argparse.Namespace) -> str:
     start, end = _period(args.period)
     f = Filters(start, end, categories=tuple(args.category or ()))
     if args.unit == "grid":
-        found = analysis_views.grid_hotspots(store, scope, f)
+        found = analysis_views.grid_hotspots(store, scope, f).round(ROUNDED)
         if args.format == "geojson":
             shapes = analysis_views.grid_shapes_of(store, scope)
             return shapes[["grid_code", "geometry"]].merge(found, on="grid_code").to_json(ensure_ascii=False) + "\n"
         return found.to_csv(index=False)
-    found = analysis_views.cell_hotspots(store, scope, f)
+    found = analysis_views.cell_hotspots(store, scope, f).round(ROUNDED)
     if args.format == "geojson":
         return analysis_views.cells_geojson(found) + "\n"
     return found.to_csv(index=False)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from gridpulse import __main__ as cli
@@ -105,6 +107,9 @@ def test_the_cli_prints_the_pages_alerts(demo_street: Path, capsys: pytest.Captu
     assert any(p["cases"] >= demo_events.REPEAT_CASES for p in json.loads(capsys.readouterr().out))
     assert cli.main(["hotspots", "--db", str(demo_street), "--period", "2026-08..2026-10", "--format", "geojson"]) == 0
     assert json.loads(capsys.readouterr().out)["type"] == "FeatureCollection"
+    assert cli.main(["hotspots", "--db", str(demo_street), "--period", "2026-08..2026-10"]) == 0
+    table = pd.read_csv(io.StringIO(capsys.readouterr().out))
+    assert np.allclose(table["p"] * 1000, (table["p"] * 1000).round())  # p of 999 permutations: 3 decimals
 
 
 @pytest.fixture
