@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from gridpulse import formats, maps, views
+from gridpulse import maps, views
 from gridpulse.strings import t
 from gridpulse.ui import analysis_widgets, cache, filters, mapview, widgets
 
@@ -44,11 +44,7 @@ for group in views.CARD_GROUPS:
 analysis_widgets.alert_section(mine=True, limit=4, table=False)
 
 st.subheader(t("my_figures_title"))
-# Two figures a row on a phone too: a wrapping row, not columns (columns stack one per row when narrow).
-with st.container(horizontal=True, gap="small"):
-    for k in cache.view(views.overview_kpis, f, as_of):
-        value, delta = formats.kpi(k.key, k.value, k.delta, k.is_rate)
-        st.metric(t(f"kpi_{k.key}"), value, delta, delta_color="off", border=True, width=165)
+widgets.kpi_cards(cache.view(views.overview_kpis, f, as_of), card_width=165)  # two a row on a phone
 st.caption(t("my_kpi_caption", start=f.start, end=f.end))
 
 st.subheader(t("my_map_title"))

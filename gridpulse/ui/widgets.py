@@ -34,18 +34,28 @@ def scope_line(f: Filters) -> None:
     st.caption(t("scope_line", area=area, start=f.start, end=f.end, days=f.days, cases=cases))
 
 
-def kpi_cards(kpis: list[views.Kpi], columns: int = 4) -> None:
-    """KPI cards; rates show their change in percentage points."""
-    cols = st.columns(columns)
-    for i, k in enumerate(kpis):
+def kpi_cards(kpis: list[views.Kpi], columns: int = 4, card_width: int | None = None) -> None:
+    """KPI cards; rates show their change in percentage points.
+
+    ``card_width``: cards of that width in one wrapping row instead of ``columns`` columns, so a
+    phone keeps two a row (Streamlit stacks columns one per row on a narrow screen).
+    """
+    if card_width is not None:
+        row = st.container(horizontal=True, gap="small")
+        places = [row] * len(kpis)
+    else:
+        cols = st.columns(columns)
+        places = [cols[i % columns] for i in range(len(kpis))]
+    for place, k in zip(places, kpis, strict=True):
         value, delta = formats.kpi(k.key, k.value, k.delta, k.is_rate)
-        cols[i % columns].metric(
+        place.metric(
             t(f"kpi_{k.key}"),
             value,
             delta,
             delta_color="inverse" if k.key in formats.WORSE_WHEN_UP else "normal",
             help=t(f"kpi_help_{k.key}"),
             border=True,
+            width=card_width if card_width is not None else "stretch",
         )
 
 
