@@ -81,7 +81,7 @@ def funnel_chart() -> alt.LayerChart:
                 "funnel:N",
                 title=None,
                 scale=alt.Scale(domain=classes, range=list(maps.FUNNEL_COLOURS.values())),
-                legend=alt.Legend(orient="top"),
+                legend=alt.Legend(orient="top", columns=2),  # wraps on a phone instead of widening the chart
             ),
             tooltip=[
                 alt.Tooltip("name:N", title=t(f"unit_{unit}")),

@@ -1,8 +1,8 @@
-"""用户与审计 (admin only): users, enabling and disabling them, and the audit log."""
+"""用户与审计 (admin only): users, enabling and disabling them, targets, the basemap, and the audit log."""
 
 import streamlit as st
 
-from gridpulse import admin_views, auth, scorecard, targets
+from gridpulse import admin_views, auth, basemap, scorecard, targets
 from gridpulse.safe_text import md_text
 from gridpulse.scope import ADMIN
 from gridpulse.strings import t
@@ -61,5 +61,39 @@ left.download_button(t("admin_targets_download"), cfg.to_json(), "targets.json",
 if right.button(t("admin_targets_reset")):
     admin_views.save_targets(cache.store(), user.username, None)
     st.success(t("targets_reset"))
+st.subheader(t("admin_basemap"))
+st.caption(t("admin_basemap_caption", folder=str(basemap.folder())))
+saved_text = cache.store().basemap_json()
+in_force, broken = basemap.current(saved_text)
+saved = basemap.from_json(saved_text) if saved_text else in_force
+st.caption(t("admin_basemap_in_force", what=admin_views.describe_basemap(in_force)))
+if broken:
+    st.warning(md_text(t("admin_basemap_broken", reason=broken)))
+with st.form("basemap"):
+    kind = st.selectbox(t("admin_basemap_kind"), basemap.KINDS, basemap.KINDS.index(saved.kind),
+                        format_func=lambda k: t(f"basemap_kind_{k}"))  # fmt: skip
+    left, right = st.columns(2)
+    styles = list(basemap.TIANDITU_STYLES)
+    style = left.radio(t("admin_basemap_style"), styles, styles.index(saved.style) if saved.style in styles else 0,
+                       format_func=lambda s: t(f"basemap_style_{s}"), horizontal=True)  # fmt: skip
+    token = right.text_input(t("admin_basemap_token"), saved.token, type="password")
+    url = st.text_input(t("admin_basemap_url"), saved.url)
+    names = basemap.files()
+    if names:
+        file = st.selectbox(t("admin_basemap_file"), names, names.index(saved.file) if saved.file in names else 0)
+    else:
+        file = ""
+        st.caption(t("admin_basemap_no_files", folder=str(basemap.folder())))
+    attribution = st.text_input(t("admin_basemap_attribution"), saved.attribution)
+    crs = st.selectbox(t("admin_basemap_crs"), ["wgs84", "gcj02"], 1 if saved.crs == "gcj02" else 0,
+                       format_func=lambda c: t(f"basemap_crs_{c}"))  # fmt: skip
+    if st.form_submit_button(t("admin_basemap_save")):
+        chosen = basemap.Basemap(kind=kind, style=style, token=token.strip(), url=url.strip(), file=file or "",
+                                 attribution=attribution.strip(), crs=crs)  # fmt: skip
+        try:
+            admin_views.save_basemap(cache.store(), user.username, chosen)
+            st.success(t("admin_basemap_saved"))
+        except basemap.BasemapError as err:
+            st.error(md_text(str(err)))
 st.subheader(t("admin_audit"))
 st.dataframe(admin_views.audit_table(cache.store()), hide_index=True, width="stretch")

@@ -176,6 +176,32 @@ def _targets(args: argparse.Namespace) -> int:
         store.close()
 
 
+def _basemap(args: argparse.Namespace) -> int:
+    """``basemap show``: the basemap in force (and why a saved one is not); ``convert``: MBTiles into the folder."""
+    from gridpulse import admin_views, basemap
+
+    if args.action == "convert":
+        if not args.file:
+            print(t("cli_basemap_need_file"), file=sys.stderr)
+            return 2
+        try:
+            path, zoom = basemap.convert_mbtiles(Path(args.file))
+        except basemap.BasemapError as err:
+            print(str(err), file=sys.stderr)
+            return 2
+        print(t("cli_basemap_converted", path=path, zoom=zoom))
+        return 0
+    store = _open_store(args, write=False)
+    try:
+        in_force, why = basemap.current(store.basemap_json())
+    finally:
+        store.close()
+    print(t("admin_basemap_in_force", what=admin_views.describe_basemap(in_force)))
+    if why:
+        print(t("admin_basemap_broken", reason=why))
+    return 0
+
+
 def _ask_the_dashboard(args: argparse.Namespace, argv: list[str]) -> int | None:
     """The database is held by the dashboard: run the command there (gridpulse/serving.py); None if none answers."""
     from gridpulse import serving
@@ -467,6 +493,12 @@ def main(argv: list[str] | None = None) -> int:
     tg.add_argument("file", nargs="?", help=t("cli_help_targets_file"))
     tg.add_argument("--db", help=t("cli_help_db"))
     tg.set_defaults(func=_targets)
+
+    bm = sub.add_parser("basemap", help=t("cli_help_basemap"))
+    bm.add_argument("action", choices=["show", "convert"])
+    bm.add_argument("file", nargs="?", help=t("cli_help_basemap_file"))
+    bm.add_argument("--db", help=t("cli_help_db"))
+    bm.set_defaults(func=_basemap)
 
     cp = sub.add_parser("copy", help=t("cli_help_copy"))
     cp.add_argument("source", help=t("cli_help_copy_source"))

@@ -10,8 +10,9 @@ from dataclasses import asdict
 
 import pandas as pd
 
-from gridpulse import clock, exports, targets
+from gridpulse import basemap, clock, exports, targets, views
 from gridpulse.ingest.mapping import MappingSpec
+from gridpulse.scope import Scope
 from gridpulse.store import Store
 from gridpulse.strings import label, t
 
@@ -77,6 +78,28 @@ def save_targets(store: Store, username: str, text: str | None) -> targets.Setti
     store.save_targets_json(None if text is None else cfg.to_json())
     store.audit(clock.now(), username, "targets", "", "reset" if text is None else cfg.to_json()[:2000])
     return cfg
+
+
+def save_basemap(store: Store, username: str, chosen: basemap.Basemap) -> basemap.Basemap:
+    """Check a basemap (a PMTiles file must cover the street), save it and audit it; ``BasemapError`` if unusable.
+
+    Nothing is saved when it is refused. The audit line names the kind and file, never the token.
+    """
+    grids = views.grid_shapes(store, Scope.street())
+    checked = basemap.validate(chosen, grids.total_bounds if len(grids) else None)
+    store.save_basemap_json(None if checked.kind == "none" else checked.to_json())
+    store.audit(clock.now(), username, "basemap", "", describe_basemap(checked))
+    return checked
+
+
+def describe_basemap(b: basemap.Basemap) -> str:
+    """The basemap in words (for the admin and the audit log; no token)."""
+    what = t(f"basemap_kind_{b.kind}")
+    if b.kind == "tianditu":
+        return f"{what}：{t(f'basemap_style_{b.style}')}，{b.url}"
+    if b.kind == "pmtiles":
+        return f"{what}：{b.file}（最大缩放 {b.max_zoom} 级）"
+    return f"{what}：{b.url}" if b.kind == "xyz" else what
 
 
 def targets_frame(cfg: targets.Settings) -> pd.DataFrame:

@@ -1,8 +1,9 @@
 """Folium maps that work offline: local Leaflet assets, no CDN, no online basemap.
 
 Leaflet comes from the ``django-js-lib-leaflet`` package and leaflet.heat from
-``folium``'s own templates; ``install_assets`` copies them into ``static/vendor`` where
-Streamlit serves them (``server.enableStaticServing``).
+``folium``'s own templates; the PMTiles layer (offline basemaps) and the map-picture control
+come from the npm registry (``package.json``, ``npm ci`` into ``node_modules``). ``install_assets``
+copies them into ``static/vendor`` where Streamlit serves them (``server.enableStaticServing``).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import geopandas as gpd
 import jinja2
 import numpy as np
 import pandas as pd
+from folium.elements import JSCSSMixin
 from folium.plugins import HeatMap
 
 from geo import shapes
@@ -49,14 +51,23 @@ def _package_dir(name: str) -> Path:
     return Path(spec.origin).parent
 
 
+NODE_MODULES = config.REPO_ROOT / "node_modules"
+NPM_ASSETS = {  # served name -> file in node_modules (versions pinned in package.json / package-lock.json)
+    "pmtiles.js": "pmtiles/dist/pmtiles.js",
+    "leaflet-simple-map-screenshoter.js": "leaflet-simple-map-screenshoter/dist/leaflet-simple-map-screenshoter.js",
+}
+
+
 def asset_sources() -> dict[str, Path]:
-    """Where each served asset comes from in the installed packages."""
+    """Where each served asset comes from in the installed packages (npm's only once ``npm ci`` ran)."""
     leaflet = _package_dir("js_lib_leaflet") / "static" / "js_lib_leaflet"
-    return {
+    sources = {
         "leaflet.js": leaflet / "leaflet.js",
         "leaflet.css": leaflet / "leaflet.css",
         "leaflet_heat.min.js": _package_dir("folium") / "templates" / "leaflet_heat.min.js",
     }
+    npm = {name: NODE_MODULES / rel for name, rel in NPM_ASSETS.items()}
+    return sources | {name: path for name, path in npm.items() if path.is_file()}
 
 
 def install_assets(static_dir: Path = config.STATIC_DIR) -> list[Path]:
@@ -77,12 +88,10 @@ def asset_url(name: str) -> str:
 
 
 def base_map(bounds: Sequence[float], height: int = 560) -> folium.Map:
-    """An empty map fitted to ``bounds`` (minx, miny, maxx, maxy) using only local assets."""
-    url = config.tile_url()
+    """An empty map fitted to ``bounds`` (minx, miny, maxx, maxy) using only local assets, without a basemap."""
     m = folium.Map(
         location=[(bounds[1] + bounds[3]) / 2, (bounds[0] + bounds[2]) / 2],
-        tiles=url,
-        attr="GridPulse" if url else None,
+        tiles=None,  # the basemap in force is added where the map is shown (gridpulse/basemap.py)
         zoom_control=True,
         control_scale=False,  # Leaflet's default scale shows feet and miles too: a metric one is added below
         prefer_canvas=True,
@@ -106,7 +115,48 @@ def base_map(bounds: Sequence[float], height: int = 560) -> folium.Map:
     )
     m.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
     m.add_child(_MetricScaleNoFlag())
+    m.add_child(_TouchScrolls())  # on a phone one finger scrolls the page past the map; two fingers move it
+    if PICTURE_JS in asset_sources():
+        m.add_child(_MapPicture())
     return m
+
+
+PICTURE_JS = "leaflet-simple-map-screenshoter.js"
+TRANSPARENT_PIXEL = "data:image/gif;base64,R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7"
+
+
+class _MapPicture(JSCSSMixin, folium.MacroElement):
+    """A button that saves the map as it is shown (basemap, grids, heat, names) as a PNG picture."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.options = {
+            "screenName": t("map_picture_file"),
+            "position": "topleft",
+            "mimeType": "image/png",
+            # The picture keeps the scale bar and the attribution (the basemap's terms ask for it).
+            "hideElementsWithSelectors": [".leaflet-control-zoom", ".leaflet-control-layers", ".gp-map-picture"],
+            # A tile server that does not let pages read its tiles leaves those tiles blank, not the picture unmade.
+            "domtoimageOptions": {"imagePlaceholder": TRANSPARENT_PIXEL},
+        }
+        self.title = t("map_picture_button")
+        self.default_js = [("map_picture", asset_url(PICTURE_JS))]
+
+    _template = jinja2.Template(
+        """{% macro script(this, kwargs) %}
+        (function (map) {
+            if (!L.simpleMapScreenshoter) return;
+            var shot = L.simpleMapScreenshoter({{ this.options|tojson }}).addTo(map);
+            var box = shot.getContainer();
+            if (!box) return;
+            box.classList.add("gp-map-picture");
+            [box].concat(Array.prototype.slice.call(box.querySelectorAll("a, button"))).forEach(function (el) {
+                el.title = {{ this.title|tojson }};
+                el.setAttribute("aria-label", {{ this.title|tojson }});
+            });
+        })({{ this._parent.get_name() }});
+        {% endmacro %}"""
+    )
 
 
 class _MetricScaleNoFlag(folium.MacroElement):
@@ -401,21 +451,18 @@ def heat_legend_html() -> str:
 
 
 def my_grids_map(shapes_: gpd.GeoDataFrame, open_by_name: pd.Series) -> folium.Map:
-    """A grid head's grids with their names and open cases, for a phone: one finger scrolls the page.
-
-    On a touch screen the map does not take one-finger drags (they scroll the page); two fingers
-    move and zoom it (Leaflet's pinch follows the fingers). With a mouse it drags as every map.
-    """
+    """A grid head's grids with their names and open cases, for a phone (one finger scrolls past it, as every map)."""
     frame = shapes_[["grid_code", "grid_name", "community", "geometry"]].copy()
     frame["open_cases"] = frame["grid_name"].map(open_by_name).fillna(0).astype(int)
     tooltip = {"grid_name": t("grid_name"), "community": t("community"), "open_cases": t("my_open_count")}
     m = base_map(shapes_.total_bounds, 360)
     choropleth(m, gpd.GeoDataFrame(frame, geometry="geometry", crs=shapes.WGS84), ["#d1e5f0"] * len(frame), tooltip)
-    m.add_child(_TouchScrolls())
     return m
 
 
 class _TouchScrolls(folium.MacroElement):
+    """Every map, on a touch screen: one-finger drags scroll the page (pan-y), two fingers move and zoom the map."""
+
     _template = jinja2.Template(
         """{% macro script(this, kwargs) %}
         if (L.Browser.mobile || L.Browser.touch && !L.Browser.pointer) {

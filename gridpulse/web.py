@@ -6,16 +6,18 @@ script runs here: these are plain Starlette endpoints and one ASGI middleware.
 
 from __future__ import annotations
 
+import logging
 import mimetypes
-from urllib.parse import urlsplit
+import time
+from collections.abc import Callable
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from gridpulse import config, serving, sessions
+from gridpulse import basemap, config, serving, sessions
 from gridpulse.store import Store
 
 # Windows takes file types from the registry, where other software often sets ``.js`` to
@@ -38,18 +40,12 @@ def register_web_types() -> None:
         mimetypes.add_type(kind, ext)
 
 
-def _tile_hosts(netloc: str) -> list[str]:
-    """CSP sources for a tile server's host; ``{s}`` (subdomains a, b, c) as a wildcard where CSP allows one."""
-    if "{s}" not in netloc:
-        return [netloc]
-    labels = netloc.split(".")
-    if "{s}" in labels[0] and len(labels) > 2:
-        return [".".join(["*", *labels[1:]])]
-    return [netloc.replace("{s}", sub) for sub in "abc"]
+def content_security_policy(tile_sources: list[str] | None = None) -> str:
+    """What a page of ours may load and talk to: only this server (and the basemap's tile servers).
 
-
-def content_security_policy() -> str:
-    """What a page of ours may load and talk to: only this server (and the office's tile server).
+    ``tile_sources``: the basemap's servers (``basemap.csp_img_sources``); by default the
+    server-wide one (``GRIDPULSE_TILE_URL``). A PMTiles basemap needs none: its file is served
+    here and its tiles become ``blob:`` images.
 
     Even if escaping failed somewhere, a script injected through imported text could not
     fetch, post to or load an image from another origin (connect-src, img-src, form-action),
@@ -57,19 +53,18 @@ def content_security_policy() -> str:
     inline scripts (its index.html has one), so a script that runs could still navigate the
     window away: escaping stays the first defence.
     """
-    img = "'self' data: blob:"
-    tiles = config.tile_url()
-    if tiles:
-        parts = urlsplit(tiles)
-        if parts.scheme in ("http", "https") and parts.netloc:
-            img += " " + " ".join(f"{parts.scheme}://{host}" for host in _tile_hosts(parts.netloc))
+    sources = basemap.csp_img_sources(basemap.current(None)[0]) if tile_sources is None else tile_sources
+    img = " ".join(["'self' data: blob:", *sources])
+    # A map picture (the camera button) reads the tiles shown back as data: the basemap's blob: tiles
+    # and its tile servers, which img-src already trusts (an image request can carry as much as a fetch).
+    connect = " ".join(["'self' blob:", *sources])
     return "; ".join([
         "default-src 'self'",
         "script-src 'self' 'unsafe-inline' 'unsafe-eval'",
         "style-src 'self' 'unsafe-inline'",
         f"img-src {img}",
         "font-src 'self' data:",
-        "connect-src 'self'",
+        f"connect-src {connect}",
         "frame-src 'self' blob: data:",
         "worker-src 'self' blob:",
         "object-src 'none'",
@@ -79,28 +74,53 @@ def content_security_policy() -> str:
     ])  # fmt: skip
 
 
-class SecurityHeaders:
-    """Adds CSP, anti-framing and no-sniff headers to every HTTP response (websockets pass through)."""
+def saved_tile_sources() -> list[str]:
+    """The tile servers of the basemap an admin saved (every process reads the same store)."""
+    try:
+        return basemap.csp_img_sources(basemap.current(_store().basemap_json())[0])
+    except Exception:  # no store yet (first start) or in trouble: the server-wide basemap only
+        logging.getLogger(__name__).debug("basemap not read for the policy", exc_info=True)
+        return basemap.csp_img_sources(basemap.current(None)[0])
 
-    def __init__(self, app: ASGIApp) -> None:
+
+class SecurityHeaders:
+    """Adds CSP, anti-framing and no-sniff headers to every HTTP response (websockets pass through).
+
+    The policy names the basemap's tile servers, which an admin may change while the server runs
+    (in any process): it is read again at most every ``REFRESH_S`` seconds.
+    """
+
+    REFRESH_S = 5.0
+
+    def __init__(self, app: ASGIApp, tile_sources: Callable[[], list[str]] = saved_tile_sources) -> None:
         self.app = app
-        self.headers = [
-            (b"content-security-policy", content_security_policy().encode()),
-            (b"x-frame-options", b"SAMEORIGIN"),
-            (b"x-content-type-options", b"nosniff"),
-            (b"referrer-policy", b"same-origin"),
-        ]
+        self.tile_sources = tile_sources
+        self.read_at = float("-inf")
+        self.headers: list[tuple[bytes, bytes]] = []
+
+    async def _current_headers(self) -> list[tuple[bytes, bytes]]:
+        if time.monotonic() - self.read_at > self.REFRESH_S:
+            sources = await run_in_threadpool(self.tile_sources)
+            self.headers = [
+                (b"content-security-policy", content_security_policy(sources).encode()),
+                (b"x-frame-options", b"SAMEORIGIN"),
+                (b"x-content-type-options", b"nosniff"),
+                (b"referrer-policy", b"same-origin"),
+            ]
+            self.read_at = time.monotonic()
+        return self.headers
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        headers = await self._current_headers()
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 names = {name.lower() for name, _ in message.get("headers", [])}
                 message["headers"] = [*message.get("headers", []),
-                                      *((k, v) for k, v in self.headers if k not in names)]  # fmt: skip
+                                      *((k, v) for k, v in headers if k not in names)]  # fmt: skip
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
@@ -174,8 +194,17 @@ async def admin_command(request: Request) -> Response:
     return JSONResponse({"rc": rc, "stdout": out, "stderr": err})
 
 
+async def basemap_file(request: Request) -> Response:
+    """``/gp/basemap/<name>.pmtiles``: a file of the basemap folder, with range requests; nothing else."""
+    path = basemap.file_path(request.path_params["name"])
+    if path is None:
+        return Response(status_code=404)
+    return FileResponse(path, media_type="application/octet-stream", headers={"cache-control": "private, max-age=3600"})
+
+
 def routes() -> list[Route]:
     return [
+        Route(basemap.SERVE_PATH + "/{name}", basemap_file, methods=["GET", "HEAD"]),
         Route(sessions.TICKET_PATH, session_from_ticket, methods=["GET"]),
         Route(sessions.LOGOUT_PATH, logout, methods=["GET"]),
         Route(serving.ADMIN_PATH, admin_command, methods=["POST"]),

@@ -221,6 +221,43 @@ def test_a_grid_head_on_a_phone(server: str, browser_page) -> None:
     context.close()
 
 
+# The head's pages beside 我的网格 (the meeting screen is for a projector), by their link.
+PHONE_PAGES = {"overview": "总览", "heatmap": "诉求热力图", "service-matrix": "四级服务矩阵",
+               "resolution": "网格办结率", "accountability": "考核排名与红黑榜", "analysis": "研判预警"}  # fmt: skip
+
+
+def test_the_other_pages_stay_usable_on_a_phone(server: str, browser_page) -> None:
+    """390×844 with touch: no page wider than the screen, charts inside it, figures two a row, maps scroll past."""
+    browser = browser_page[0].context.browser
+    context, outside = browserkit.new_context(browser, **browserkit.PHONE)
+    page = context.new_page()
+    browserkit.log_in(page, server, "head")
+    for path, title in PHONE_PAGES.items():
+        page.goto(f"{server}/{path}")
+        page.wait_for_selector(f"h1:has-text('{title}')", timeout=60_000)
+        page.wait_for_timeout(1000)
+        page.wait_for_selector("[data-testid=stStatusWidget]", state="detached", timeout=60_000)
+        assert page.locator("[data-testid=stException]").count() == 0, path
+        assert page.evaluate("() => document.documentElement.scrollWidth") <= 390, path
+        widths = page.locator("[data-testid=stVegaLiteChart] canvas, [data-testid=stVegaLiteChart] svg").evaluate_all(
+            "els => els.map(e => Math.round(e.getBoundingClientRect().right))"
+        )
+        assert all(right <= 390 for right in widths), (path, widths)  # no chart (or its legend) cut off
+        if path == "overview":
+            tops = page.locator("[data-testid=stMetric]").evaluate_all(
+                "els => els.slice(0, 8).map(e => Math.round(e.getBoundingClientRect().top))"
+            )
+            assert len(set(tops)) == 4, tops  # eight figures, two a row
+        if page.locator(browserkit.SHOWN_MAP).count():
+            dragging = browserkit.eval_in_map(
+                page, "() => window.map_div ? window.map_div.dragging.enabled() : null", until=lambda v: v is not None
+            )
+            assert dragging is False, path  # one finger scrolls the page past the map
+        page.screenshot(path=str(ARTIFACTS / f"phone-{path}.png"))
+    assert outside == []
+    context.close()
+
+
 def test_every_meeting_section_fits_the_projector(server: str, browser_page) -> None:
     """1920×1080, one section held by the link: nothing to scroll, no help icons, tables drawn whole."""
     from gridpulse import meeting

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from gridpulse import config, maps, views
+from gridpulse import basemap, config, maps, views
 from gridpulse.scope import Scope
 from tests.fixtures import AS_OF, MARCH
 
@@ -31,7 +31,8 @@ def test_map_uses_only_local_assets(store) -> None:
 
 def test_install_assets_copies_the_packaged_files(tmp_path) -> None:
     written = maps.install_assets(tmp_path)
-    assert {p.name for p in written} == {"leaflet.js", "leaflet.css", "leaflet_heat.min.js"}
+    names = {p.name for p in written}  # the README's commands run npm ci before the tests
+    assert names == {"leaflet.js", "leaflet.css", "leaflet_heat.min.js", "pmtiles.js", maps.PICTURE_JS}
     assert all(p.stat().st_size > 1000 for p in written)
     assert "Leaflet 1.9.4" in (tmp_path / "vendor" / "leaflet.js").read_text()[:200]
 
@@ -56,6 +57,8 @@ def test_tile_url_is_configurable(store, monkeypatch) -> None:
     monkeypatch.setenv("GRIDPULSE_TILE_URL", "http://tiles.intranet/{z}/{x}/{y}.png")
     assert config.tile_url() == "http://tiles.intranet/{z}/{x}/{y}.png"
     m, _ = _heat_map(store)
+    assert "tiles.intranet" not in maps.map_html(m)  # the basemap is added where the map is shown
+    basemap.add_to(m, basemap.current(None)[0])
     assert "tiles.intranet" in maps.map_html(m)
 
 

@@ -1,4 +1,4 @@
-"""Settings an admin changes while the street runs: the accountability targets and weights (JSON in ``meta``)."""
+"""Settings an admin changes while the street runs: targets and weights, the basemap (JSON in ``meta``)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from gridpulse.store.connection import BUMP_DATA_VERSION as BUMP
 from gridpulse.store.connection import Connection
 
 TARGETS_KEY = "targets"
+BASEMAP_KEY = "basemap"
 
 
 class Settings(Connection):
@@ -16,8 +17,18 @@ class Settings(Connection):
 
     def save_targets_json(self, text: str | None) -> None:
         """Save (or with None, drop: back to the defaults) and bump the data version: cached figures change."""
+        self._save_meta(TARGETS_KEY, text)
+
+    def basemap_json(self) -> str | None:
+        return self.meta().get(BASEMAP_KEY)
+
+    def save_basemap_json(self, text: str | None) -> None:
+        """Save the basemap (validated by ``gridpulse.basemap``); the bump makes every process redraw its maps."""
+        self._save_meta(BASEMAP_KEY, text)
+
+    def _save_meta(self, key: str, text: str | None) -> None:
         with self.records_transaction() as cur:
-            cur.execute("DELETE FROM meta WHERE key = $key", {"key": TARGETS_KEY})
+            cur.execute("DELETE FROM meta WHERE key = $key", {"key": key})
             if text is not None:
-                cur.execute("INSERT INTO meta VALUES ($key, $value)", {"key": TARGETS_KEY, "value": text})
+                cur.execute("INSERT INTO meta VALUES ($key, $value)", {"key": key, "value": text})
             cur.execute(BUMP)

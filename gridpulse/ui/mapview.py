@@ -112,12 +112,16 @@ def show(map_: Rendered, *, key: str, height: int, returned_objects: list[str]) 
 def cached(what: tuple[Any, ...], build: Callable[[], tuple[folium.Map, str] | folium.Map]) -> Any:
     """``build()``'s map rendered once per data version, scope and ``what`` (the filters and choices it depends on).
 
-    ``build`` returns a map, or a map and its legend's HTML; the same shape comes back with the map rendered.
+    ``build`` returns a map, or a map and its legend's HTML; the same shape comes back with the map rendered,
+    on the basemap in force (``gridpulse.basemap``).
     """
+    from gridpulse import basemap
     from gridpulse.ui import cache
 
     def render() -> Any:
         built = build()
-        return (rendered(built[0]), built[1]) if isinstance(built, tuple) else rendered(built)
+        m = built[0] if isinstance(built, tuple) else built
+        basemap.add_to(m, basemap.current(cache.store().basemap_json())[0])  # saving one bumps the data version
+        return (rendered(m), built[1]) if isinstance(built, tuple) else rendered(m)
 
     return cache.built(("map", *what), render)

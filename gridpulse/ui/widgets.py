@@ -37,15 +37,16 @@ def scope_line(f: Filters) -> None:
 def kpi_cards(kpis: list[views.Kpi], columns: int = 4, card_width: int | None = None) -> None:
     """KPI cards; rates show their change in percentage points.
 
-    ``card_width``: cards of that width in one wrapping row instead of ``columns`` columns, so a
-    phone keeps two a row (Streamlit stacks columns one per row on a narrow screen).
+    Rows of ``columns`` cards that share the row's width; each row wraps on a narrow screen, so a
+    phone shows two a row (Streamlit's columns would stack them one per row below 640 px).
+    ``card_width``: cards of that width in one wrapping row instead.
     """
     if card_width is not None:
         row = st.container(horizontal=True, gap="small")
         places = [row] * len(kpis)
     else:
-        cols = st.columns(columns)
-        places = [cols[i % columns] for i in range(len(kpis))]
+        rows = [st.container(horizontal=True, gap="small") for _ in range(0, len(kpis), columns)]
+        places = [rows[i // columns] for i in range(len(kpis))]
     for place, k in zip(places, kpis, strict=True):
         value, delta = formats.kpi(k.key, k.value, k.delta, k.is_rate)
         place.metric(
