@@ -40,6 +40,8 @@ with st.form("import_form"):
     crs = left.selectbox(t("imp_crs"), admin_views.IMPORT_CRS, format_func=lambda c: t(f"imp_crs_{c}"), key="imp_crs")
     epsg = right.text_input(t("imp_epsg"), key="imp_epsg", placeholder="EPSG:4547")
     sheet = left.text_input(t("imp_sheet"), key="imp_sheet")
+    date_order = right.selectbox(t("imp_date_order"), ["", "ymd", "dmy", "mdy"],
+                                 format_func=lambda o: t(f"imp_date_order_{o or 'auto'}"), key="imp_date_order")  # fmt: skip
     spec_file = right.file_uploader(t("imp_mapping_file"), type=["json"], key="imp_mapping")
     maps_text = st.text_area(t("imp_maps"), key="imp_maps", placeholder=t("imp_maps_placeholder"))
     submitted = st.form_submit_button(t("imp_start"), type="primary")
@@ -60,6 +62,7 @@ if submitted:
                 sheet=sheet.strip() or None,
                 maps_text=maps_text,
                 spec_json=spec_file.getvalue() if spec_file else None,
+                date_order=date_order or None,
                 progress=lambda done, share: bar.progress(share, text=t("imp_progress", n=done)),
             )
         except ImportFileError as err:
@@ -77,7 +80,7 @@ if submitted:
                 st.text(line.strip())  # plain text: headers and values from the file are not Markdown
             st.download_button(
                 t("imp_save_mapping"),
-                admin_views.mapping_json(kind, summary.columns, crs=epsg.strip() or crs),
+                admin_views.mapping_json(kind, summary.columns, crs=epsg.strip() or crs, date_order=date_order),
                 file_name=t("imp_mapping_download", kind=kind),
                 mime="application/json",
                 key="imp_mapping_out",

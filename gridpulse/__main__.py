@@ -325,6 +325,7 @@ def _import(args: argparse.Namespace) -> int:
             run.audit_failure(store, args.kind, Path(args.file).name, "cli", reason)
             raise auth.AuthError(reason)
         spec = mapping.load(Path(args.mapping)) if args.mapping else mapping.MappingSpec(kind=args.kind)
+        spec.date_order = args.date_order or spec.date_order
         maps = mapping.parse_map_flags(args.map or [])
         last = [0.0]
 
@@ -483,6 +484,7 @@ def main(argv: list[str] | None = None) -> int:
     i.add_argument("--db", help=t("cli_help_db_default"))
     i.add_argument("--street", help=t("cli_help_street"))
     i.add_argument("--crs", help=t("cli_help_crs"))
+    i.add_argument("--date-order", choices=["ymd", "dmy", "mdy"], help=t("cli_help_date_order"))
     i.add_argument("--map", action="append", metavar=t("cli_metavar_map"), help=t("cli_help_map"))
     i.add_argument("--mapping", help=t("cli_help_mapping"))
     i.add_argument("--save-mapping", help=t("cli_help_save_mapping"))

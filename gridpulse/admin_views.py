@@ -40,10 +40,11 @@ def audit_table(store: Store) -> pd.DataFrame:
 IMPORT_CRS = ("auto", "wgs84", "cgcs2000", "gcj02", "bd09")
 
 
-def mapping_json(kind: str, columns: dict[str, str], crs: str | None) -> bytes:
-    """The columns an import used, as a mapping file to reuse with next month's export."""
+def mapping_json(kind: str, columns: dict[str, str], crs: str | None, date_order: str | None = None) -> bytes:
+    """The columns an import used (and its date order), as a mapping file to reuse with next month's export."""
     crs = None if crs in (None, "", "auto") else crs
-    return json.dumps(asdict(MappingSpec(kind=kind, columns=columns, crs=crs)), ensure_ascii=False, indent=2).encode()
+    spec = MappingSpec(kind=kind, columns=columns, crs=crs, date_order=date_order or None)
+    return json.dumps(asdict(spec), ensure_ascii=False, indent=2).encode()
 
 
 IMPORT_HISTORY_COLUMNS = {"import_id": t("col_import_id"), "ts": t("col_ts"), "username": t("username"),

@@ -280,8 +280,6 @@ ZH: dict[str, str] = {
     # data import: whole-file problems (imp_*) and reasons a row is rejected (rej_*)
     "imp_not_found": "找不到文件 {path}。",
     "imp_empty_file": "文件 {name} 是空的（0 字节）：请重新导出后再导入。",
-    "imp_xls": "{name} 是旧版 Excel（.xls）文件：请在 Excel 中另存为 .xlsx 或 CSV（UTF-8）后导入。",
-    "rej_blank": "空行",
     "imp_bad_xls": "{name} 是旧版 Excel（.xls）或 WPS（.et）格式，但无法读取（{error}）：文件可能已损坏或设了密码。请在 Excel/WPS 中打开后另存为 .xlsx 再导入。",
     "lim_xls": "{name} 有 {size}，超过旧版 Excel/WPS 文件的上限 {limit}：请另存为 .xlsx 或 CSV 后导入。",
     "warn_blank_rows": "空行（已跳过，不算诉求）",

@@ -12,6 +12,7 @@ import os
 import re
 import zipfile
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 
 import geopandas as gpd
@@ -153,7 +154,7 @@ CORPUS: list[tuple[str, Maker, tuple[object, ...]]] = [
     ("zero_bytes", _bytes(b""), ("error", "空的（0 字节）")),
     ("binary_garbage", _bytes(bytes(range(256)) * 40), ("error", "不是文本表格")),
     ("undecodable_text", _bytes("工单编号,受理时间\n".encode() + b"A1,\xff\x80\xff\n"), ("error", "编码无法识别")),
-    ("old_xls", _bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 600, "in.xls"), ("error", "旧版 Excel")),
+    ("broken_xls", _bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 600, "in.xls"), ("error", "无法读取")),
     ("zip_not_workbook", _zip({"readme.txt": b"hello"}), ("error", "不是 Excel 工作簿")),
     ("broken_json", _bytes(b'[{"service_request_id": "1",'), ("error", "不是有效的 JSON")),
     ("json_not_a_list", _bytes(b'{"hello": 1}'), ("error", "不是 Open311")),
@@ -207,13 +208,13 @@ CORPUS: list[tuple[str, Maker, tuple[object, ...]]] = [
         ),
         ("ok", 10, 0, None),
     ),
-    ("month_first_date", _lines(HEADER, f"A1,03/04/2026,环境卫生,x,,,{C5},"), ("ok", 0, 1, "无法识别为时间")),
+    ("month_first_date", _lines(HEADER, f"A1,03/04/2026,环境卫生,x,,,{C5},"), ("ok", 0, 1, "--date-order mdy")),
     ("words_for_date", _lines(HEADER, f"A1,昨天下午,环境卫生,x,,,{C5},"), ("ok", 0, 1, "无法识别为时间")),
     ("year_1900", _lines(HEADER, f"A1,1900-01-01,环境卫生,x,,,{C5},"), ("ok", 0, 1, "无法识别为时间")),
     (
         "empty_rows_between",
         _lines(HEADER, f"A1,2026-03-01,环境卫生,x,,,{C5},", ",,,,,,,,", "", f"A2,2026-03-02,环境卫生,x,,,{C5},"),
-        ("ok", 2, 2, "空行"),
+        ("ok", 2, 0, None),  # skipped and counted, not rejected
     ),
     (
         "duplicated_ids",
@@ -260,14 +261,122 @@ CORPUS: list[tuple[str, Maker, tuple[object, ...]]] = [
     (
         "xlsx_blank_rows",
         _xlsx([["工单编号", "受理时间"], ["A1", "2026-03-01"], [None, None], ["A2", "2026-03-02"]]),
-        ("ok", 2, 1, "空行"),
+        ("ok", 2, 0, None),
+    ),
+    # ---- exports as offices make them (issue 16) ----
+    (
+        "title_rows_csv",
+        _lines("凤鸣街道2026年3月12345工单明细", "", HEADER, f"A1,2026-03-01,环境卫生,x,,,{C5},"),
+        ("ok", 1, 0, None),
+    ),
+    (
+        "two_title_rows_csv",
+        _lines("12345工单明细", "导出时间：2026-04-01", HEADER, f"A1,2026-03-01,环境卫生,x,,,{C5},"),
+        ("ok", 1, 0, None),
+    ),
+    ("total_row_csv", _lines(HEADER, f"A1,2026-03-01,环境卫生,x,,,{C5},", "合计,1,,,,,,,"), ("ok", 1, 0, None)),
+    ("total_row_spaced", _lines(HEADER, f"A1,2026-03-01,环境卫生,x,,,{C5},", ",合 计,,,,,,,"), ("ok", 1, 0, None)),
+    ("total_row_english", _lines(HEADER, f"A1,2026-03-01,环境卫生,x,,,{C5},", "Total,1,,,,,,,"), ("ok", 1, 0, None)),
+    (
+        "subtotal_between",
+        _lines(HEADER, f"A1,2026-03-01,环境卫生,x,,,{C5},", "小计,1,,,,,,,", f"A2,2026-03-02,环境卫生,x,,,{C5},"),
+        ("ok", 2, 0, None),
+    ),
+    ("whitespace_rows", _lines(HEADER, "  ,  , ,,,,,,", f"A1,2026-03-01,环境卫生,x,,,{C5},", "\t"), ("ok", 1, 0, None)),
+    ("blank_rows_only", _lines(HEADER, ",,,,,,,,", ",,,,,,,,"), ("ok", 0, 0, None)),
+    ("title_only", _lines("凤鸣街道工单明细"), ("error", "缺少必需的列")),
+    ("twelve_hour_chinese", _lines(HEADER, f"A1,2026/3/1 下午3:05,环境卫生,x,,,{C5},"), ("ok", 1, 0, None)),
+    ("twelve_hour_english", _lines(HEADER, f"A1,2026-03-01 3:05 PM,环境卫生,x,,,{C5},"), ("ok", 1, 0, None)),
+    ("twelve_hour_midnight", _lines(HEADER, f"A1,2026-03-01 上午12:30,环境卫生,x,,,{C5},"), ("ok", 1, 0, None)),
+    ("thirteen_pm", _lines(HEADER, f"A1,2026-03-01 13:05 PM,环境卫生,x,,,{C5},"), ("ok", 0, 1, "无法识别为时间")),
+    ("no_seconds", _lines(HEADER, f"A1,2026-03-01 9:05,环境卫生,x,,,{C5},"), ("ok", 1, 0, None)),
+    ("hour_only_chinese", _lines(HEADER, f"A1,2026年3月1日 9时,环境卫生,x,,,{C5},"), ("ok", 1, 0, None)),
+    ("two_digit_year", _lines(HEADER, f"A1,26/3/1,环境卫生,x,,,{C5},"), ("ok", 0, 1, "--date-order")),
+    ("day_first_dotted", _lines(HEADER, f"A1,31.12.2025,环境卫生,x,,,{C5},"), ("ok", 0, 1, "--date-order")),
+    ("month_first_12h", _lines(HEADER, f"A1,12/31/2025 11:59:58 PM,环境卫生,x,,,{C5},"), ("ok", 0, 1, "--date-order")),
+    ("impossible_day", _lines(HEADER, f"A1,2026-02-30,环境卫生,x,,,{C5},"), ("ok", 0, 1, "无法识别为时间")),
+    (
+        "line_breaks_in_cells",
+        _lines(HEADER, f'A1,2026-03-01,环境卫生,"楼上\n装修\n很吵",,,{C5},', f"A2,昨天,环境卫生,x,,,{C5},"),
+        ("ok", 1, 1, "无法识别为时间"),
+    ),
+    (
+        "xls_title_and_total",
+        lambda tmp: _xls(
+            tmp,
+            [
+                ["凤鸣街道2026年3月12345工单明细"],
+                [],
+                ["工单编号", "受理时间", "诉求类别"],
+                ["A1", datetime(2026, 3, 1, 9, 5), "环境卫生"],
+                ["A2", "2026-03-02 10:00", "噪声扰民"],
+                ["合计", 2],
+            ],
+        ),
+        ("ok", 2, 0, None),
+    ),
+    ("xls_bad_date", lambda tmp: _xls(tmp, [["工单编号", "受理时间"], ["A1", "下周"]]), ("ok", 0, 1, "无法识别为时间")),
+    ("xls_empty", lambda tmp: _xls(tmp, []), ("error", "是空的")),
+    (
+        "wps_et",
+        lambda tmp: _xls(tmp, [["工单编号", "受理时间"], ["A1", datetime(2026, 3, 1)]], "in.et"),
+        ("ok", 1, 0, None),
+    ),  # WPS's .et: read by its content, an OLE workbook like .xls
+    (
+        "xls_numeric_ids",
+        lambda tmp: _xls(tmp, [["工单编号", "受理时间"], [1001, datetime(2026, 3, 1)]]),
+        ("ok", 1, 0, None),
+    ),
+    ("crlf_lines", _bytes(f"{HEADER}\r\nA1,2026-03-01,环境卫生,x,,,{C5},\r\n".encode()), ("ok", 1, 0, None)),
+    (
+        "header_repeated_below",
+        _lines(HEADER, f"A1,2026-03-01,环境卫生,x,,,{C5},", HEADER),
+        ("ok", 1, 1, "无法识别为时间"),
+    ),
+    ("pm_lowercase_dots", _lines(HEADER, f"A1,2026-03-01 3:05 p.m.,环境卫生,x,,,{C5},"), ("ok", 1, 0, None)),
+    ("noon_12pm", _lines(HEADER, f"A1,2026/03/01 12:00 PM,环境卫生,x,,,{C5},"), ("ok", 1, 0, None)),
+    ("iso_no_seconds", _lines(HEADER, f"A1,2026-03-01T09:05,环境卫生,x,,,{C5},"), ("ok", 1, 0, None)),
+    (
+        "gbk_with_title",
+        _lines("凤鸣街道工单", HEADER, f"A1,2026-03-01,环境卫生,x,,,{C5},", encoding="gbk"),
+        ("ok", 1, 0, None),
+    ),
+    (
+        "tabs_with_title",
+        _lines("工单明细", HEADER.replace(",", "\t"), f"A1\t2026-03-01\t环境卫生\tx\t\t\t{C5.replace(',', chr(9))}\t"),
+        ("ok", 1, 0, None),
+    ),
+    ("total_with_colon", _lines(HEADER, f"A1,2026-03-01,环境卫生,x,,,{C5},", "总计：,1,,,,,,,"), ("ok", 1, 0, None)),
+    ("future_date", _lines(HEADER, f"A1,2031-01-01,环境卫生,x,,,{C5},"), ("ok", 0, 1, "无法识别为时间")),
+    ("am_pm_before_digits_english", _lines(HEADER, f"A1,2026-03-01 PM 3:05,环境卫生,x,,,{C5},"), ("ok", 1, 0, None)),
+    (
+        "xlsx_title_and_total",
+        _xlsx([["凤鸣街道12345工单"], [None], ["工单编号", "受理时间"], ["A1", "2026-03-01"], ["合计", None]]),
+        ("ok", 1, 0, None),
     ),
 ]
 
 
+def _xls(tmp: Path, rows: list[list[object]], name: str = "in.xls") -> Path:
+    """An old-Excel workbook as street offices' systems still export it (xlwt writes BIFF8); a merged title."""
+    import xlwt
+
+    wb = xlwt.Workbook(encoding="utf-8")
+    ws = wb.add_sheet("工单明细")
+    stamp = xlwt.easyxf(num_format_str="yyyy-mm-dd hh:mm")
+    for r, row in enumerate(rows):
+        if len(row) == 1 and r == 0:
+            ws.write_merge(0, 0, 0, 2, row[0])
+            continue
+        for c, value in enumerate(row):
+            ws.write(r, c, value, stamp) if isinstance(value, datetime) else ws.write(r, c, value)
+    wb.save(str(tmp / name))
+    return tmp / name
+
+
 @pytest.mark.parametrize(("name", "make", "outcome"), CORPUS, ids=[c[0] for c in CORPUS])
 def test_bad_file_corpus(name: str, make: Maker, outcome: tuple[object, ...], street: Store, tmp_path: Path) -> None:
-    assert len(CORPUS) >= 30
+    assert len(CORPUS) >= 60
     path = make(tmp_path)
     before = table(street)
     imports_before = len(street.imports())

@@ -55,6 +55,7 @@ def import_upload(
     sheet: str | None = None,
     maps_text: str = "",
     spec_json: bytes | None = None,
+    date_order: str | None = None,
     progress: Callable[[int, float], None] | None = None,
 ) -> Summary:
     """Import an uploaded file as ``admin``: it is written to a private copy beside the database and read like
@@ -65,6 +66,7 @@ def import_upload(
             spec = mapping.parse(spec_json.decode("utf-8-sig"), t("imp_mapping_file_name"))
         except UnicodeDecodeError as err:
             raise ImportFileError(t("imp_bad_mapping", name=t("imp_mapping_file_name"), error=err)) from err
+    spec.date_order = mapping.check_date_order(date_order or None) or spec.date_order  # the page's choice first
     crs = None if crs in (None, "", "auto") else crs
     maps = mapping.parse_map_flags([line for line in maps_text.splitlines() if line.strip()])
     suffix = Path(name).suffix or ".dat"

@@ -72,6 +72,9 @@ ZIP_RATIO_FLOOR_BYTES = 10 * MIB
 # ~700 MB, and 100,000+ requests, more than a month of a large street. A year goes in monthly files
 # or as CSV, which is read in chunks.
 MAX_JSON_BYTES = _env_int("MAX_JSON_BYTES", 64 * MIB)
+# An old-Excel (.xls) or WPS (.et) workbook. Its format holds at most 65,536 rows × 256 columns a sheet,
+# and calamine reads a sheet whole (about 3× the file in memory): 128 MB is far beyond a real export.
+MAX_XLS_BYTES = _env_int("MAX_XLS_BYTES", 128 * MIB)
 # A grid layer file (GeoJSON, KML) or a zipped Shapefile once unpacked. MAX_GRID_VERTICES vertices
 # are ~56 MB of GeoJSON at full precision (measured) and 32 MB of .shp; reading a 112 MB GeoJSON took
 # 4 s and 170 MB.
@@ -199,6 +202,13 @@ def check_csv_rows(path: Path, encoding: str, delimiter: str, header_line: int) 
                 records += 1
                 if records > MAX_ROWS:
                     raise _refuse("lim_rows", name=path.name, limit=MAX_ROWS)
+
+
+def check_ole(path: Path) -> None:
+    """Refuse an old-Excel or WPS workbook too large to read whole."""
+    size = path.stat().st_size
+    if size > MAX_XLS_BYTES:
+        raise _refuse("lim_xls", name=path.name, size=size_text(size), limit=size_text(MAX_XLS_BYTES))
 
 
 def check_json_size(path: Path, size: int) -> None:

@@ -173,6 +173,7 @@ class MappingSpec:
     categories: dict[str, str] = field(default_factory=dict)
     crs: str | None = None
     source: str | None = None  # for files of one channel without a source column
+    date_order: str | None = None  # ymd, dmy or mdy: how the export writes numeric dates (12/31/2017 is mdy)
 
     def status_map(self) -> dict[str, str]:
         return {normal(k): v for k, v in {**STATUSES, **self.statuses}.items()}
@@ -196,20 +197,31 @@ def parse(text: str, name: str) -> MappingSpec:
     except json.JSONDecodeError as err:
         raise ImportFileError(t("imp_bad_mapping", name=name, error=err)) from err
     if not isinstance(data, dict) or set(data) - {f.name for f in fields(MappingSpec)}:
-        allowed = "只能有 kind、columns、statuses、categories、crs、source"
+        allowed = "只能有 kind、columns、statuses、categories、crs、source、date_order"
         raise ImportFileError(t("imp_bad_mapping", name=name, error=allowed))
     for part in ("columns", "statuses", "categories"):
         value = data.get(part, {})
         if not isinstance(value, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
             raise ImportFileError(t("imp_bad_mapping", name=name, error=f'{part} 应为 {{"文字": "文字"}}'))
-    for part in ("kind", "crs", "source"):
+    for part in ("kind", "crs", "source", "date_order"):
         if data.get(part) is not None and not isinstance(data[part], str):
             raise ImportFileError(t("imp_bad_mapping", name=name, error=f"{part} 应为文字"))
     spec = MappingSpec(**data)
+    check_date_order(spec.date_order)
     bad = set(spec.statuses.values()) - set(STATUSES.values())
     if bad:
         raise ImportFileError(t("imp_bad_mapping_status", values="、".join(sorted(bad))))
     return spec
+
+
+DATE_ORDERS = ("ymd", "dmy", "mdy")  # how an export writes numeric dates: year-month-day, day-month-year, ...
+
+
+def check_date_order(order: str | None) -> str | None:
+    """``order`` if it is one the importer reads (or None), else ``ImportFileError`` naming the choices."""
+    if order is not None and order not in DATE_ORDERS:
+        raise ImportFileError(t("imp_bad_date_order", value=order))
+    return order
 
 
 def parse_map_flags(flags: list[str]) -> dict[str, str]:

@@ -152,10 +152,13 @@ def cases(chunk: Chunk, columns: dict[str, str], spec: MappingSpec, placer: Plac
     out = pd.DataFrame(index=chunk.frame.index)
     out["case_id"] = identifiers(col("case_id"), problems, t("rej_no_case_id"))
     for name in TIME_COLUMNS:
-        parsed, failed = values.datetimes(col(name), latest)
+        parsed, failed = values.datetimes(col(name), latest, spec.date_order)
         raw = col(name)
         if name == "reported_at":  # required: without it a case cannot be counted in any period
-            problems.add(failed, lambda i, raw=raw: t("rej_bad_time", column=columns["reported_at"], value=raw.iloc[i]))
+            # 12/31/2017 without a date order: say which option reads it, not only that it is unreadable
+            unsaid = (failed & values.ambiguous_order(raw)) if spec.date_order is None else failed & False
+            for mask, key in ((unsaid, "rej_time_order"), (failed & ~unsaid, "rej_bad_time")):
+                problems.add(mask, lambda i, raw=raw, key=key: t(key, column=columns["reported_at"], value=raw.iloc[i]))
         elif failed.any():  # optional: the case is kept, the unreadable time left empty
             warnings[t("warn_bad_time", column=columns[name])] += int(failed.sum())
         out[name] = parsed

@@ -134,6 +134,8 @@ def import_file(
     columns = mapping.resolve_columns(table.headers, kind, {**spec.columns, **(maps or {})})
     placer = rows.Placer(store.grid_shapes(Scope.street()))
     warnings: Counter[str] = Counter()
+    if table.title_rows:
+        warnings[t("warn_title_rows", titles="；".join(table.title_rows)[:200])] = len(table.title_rows)
     reasons: Counter[str] = Counter()
     latest = max(store.as_of(), clock.now())
     default_source = "Open311" if table.format == "open311" else t("default_source")
@@ -148,6 +150,9 @@ def import_file(
             else:
                 result = rows.resources(chunk, columns, spec, placer)
             warnings.update(result.warnings)
+            warnings[t("warn_blank_rows")] += chunk.blank_rows
+            if chunk.total_rows:
+                warnings[t("warn_total_rows", rows="、".join(map(str, chunk.total_rows[:5])))] += len(chunk.total_rows)
             if kind == "cases":
                 seen_categories.update(result.rows["category"].dropna().unique())
             for text in result.rejects["reasons"]:

@@ -1,9 +1,13 @@
 """Reading a file of rows, whatever its format and encoding, in bounded memory.
 
 The format is recognised from the content, never from the file name: XLSX (a zip with
-a workbook), Open311 GeoReport v2 JSON, or delimited text in UTF-8 (with or without
-BOM), UTF-16 (with BOM) or GB18030/GBK. Every data row keeps the number the user sees
-in a spreadsheet (the header is row 1), so a rejected row can be found again. A file over
+a workbook), old Excel (.xls) and WPS (.et) workbooks (OLE files, read by calamine),
+Open311 GeoReport v2 JSON, or delimited text in UTF-8 (with or without BOM), UTF-16
+(with BOM) or GB18030/GBK. Every data row keeps the number the user sees in a spreadsheet
+(a CSV's rows counted as records, so a cell with line breaks is one row), so a rejected row
+can be found again. Title rows above the header (one cell each, e.g. a merged
+``凤鸣街道2026年10月12345工单明细``) are skipped and named; blank rows and total rows
+(``合计``, ``总计``…) are skipped and counted, not rejected. A file over
 one of the caps in ``limits`` (size, unpacked size, rows, columns, cells) is refused before
 its rows are read.
 """
@@ -34,6 +38,11 @@ def _fail(key: str, **kwargs: object) -> ImportFileError:
     return ImportFileError(t(key, **kwargs))
 
 
+TITLE_SCAN_ROWS = 20  # title rows above a header: at most this many
+# A row whose first filled cell is one of these sums the rows above: not a case.
+TOTAL_WORDS = frozenset({"合计", "总计", "小计", "共计", "总数", "total", "grandtotal", "subtotal"})
+
+
 @dataclass
 class Chunk:
     """Up to ``CHUNK_ROWS`` rows: values by header, and each row's number in the file."""
@@ -42,15 +51,52 @@ class Chunk:
     row_numbers: list[int]
     # Rows that could not be split into fields: (row number, raw text, reason).
     unreadable: list[tuple[int, str, str]] = field(default_factory=list)
+    blank_rows: int = 0  # skipped: nothing in them
+    total_rows: list[int] = field(default_factory=list)  # skipped: a 合计 row (their numbers)
 
 
 @dataclass
 class Table:
     path: Path
-    format: str  # csv | xlsx | open311
+    format: str  # csv | xlsx | xls | open311
     encoding: str | None
     headers: list[str]
     chunks: Iterator[Chunk]
+    title_rows: list[str] = field(default_factory=list)  # skipped above the header, as written
+
+
+def _filled(row: Iterable[Any]) -> int:
+    return sum(1 for v in row if v is not None and str(v).strip())
+
+
+def _find_header(
+    rows: Iterator[tuple[int, list[Any]]],
+) -> tuple[int, list[Any], list[str], list[tuple[int, list[Any]]]]:
+    """The header row among leading rows: the first with two or more filled cells; rows of one filled cell
+    before it are titles. Returns (its number, its cells, the titles, rows read past it to give back);
+    number 0 when the rows hold nothing. A one-column file: its first filled row is the header."""
+    titles: list[tuple[int, list[Any]]] = []
+    for number, row in rows:
+        filled = _filled(row)
+        if filled >= 2:
+            return number, row, [_title(r) for _, r in titles], []
+        if filled == 1:
+            titles.append((number, row))
+            if len(titles) > TITLE_SCAN_ROWS:
+                break
+    if not titles:
+        return 0, [], [], []
+    (number, row), rest = titles[0], titles[1:]
+    return number, row, [], rest
+
+
+def _title(row: list[Any]) -> str:
+    return next(str(v).strip() for v in row if v is not None and str(v).strip())
+
+
+def _is_total(row: list[Any]) -> bool:
+    first = next((str(v) for v in row if v is not None and str(v).strip()), "")
+    return "".join(first.split()).rstrip(":：").lower() in TOTAL_WORDS
 
 
 def open_table(path: Path, sheet: str | None = None, chunk_rows: int = CHUNK_ROWS) -> Table:
@@ -65,8 +111,8 @@ def open_table(path: Path, sheet: str | None = None, chunk_rows: int = CHUNK_ROW
         head = fh.read(SNIFF_BYTES)
     if head.startswith(b"PK\x03\x04"):
         return _xlsx(path, sheet, chunk_rows)
-    if head.startswith(b"\xd0\xcf\x11\xe0"):
-        raise _fail("imp_xls", name=path.name)
+    if head.startswith(b"\xd0\xcf\x11\xe0"):  # an OLE file: Excel 97-2003 (.xls) or WPS (.et)
+        return _xls(path, sheet, chunk_rows)
     encoding = detect_encoding(path, head)
     text_head = head.decode(encoding, errors="ignore").lstrip("\ufeff \r\n\t")
     if text_head.startswith(("[", "{")):
@@ -114,49 +160,53 @@ def _decodes(path: Path, encoding: str) -> bool:
 
 
 def _csv(path: Path, encoding: str, text_head: str, chunk_rows: int) -> Table:
+    lines = text_head[:16_384].splitlines(keepends=True)
+    titles = 0  # title lines above the header hold no delimiter: the sniffer is shown the table only
+    while titles < min(TITLE_SCAN_ROWS, len(lines) - 1) and not any(d in lines[titles] for d in DELIMITERS):
+        titles += 1
     try:
-        delimiter = csv.Sniffer().sniff(text_head[:16_384], delimiters=DELIMITERS).delimiter
+        delimiter = csv.Sniffer().sniff("".join(lines[titles:]), delimiters=DELIMITERS).delimiter
     except csv.Error:
         delimiter = ","
     csv.field_size_limit(MAX_FIELD_CHARS * 64)  # far beyond a real cell, yet an open quote cannot eat 1 GB
     fh = path.open(encoding=encoding, newline="")
     reader = csv.reader(fh, delimiter=delimiter, strict=True)
-    headers, header_line = None, 0
     try:
-        for row in reader:
-            header_line = reader.line_num
-            if any(cell.strip() for cell in row):
-                headers = _clean_headers(row)
-                break
+        header_record, header_row, titles, back = _find_header((n, row) for n, row in enumerate(reader, start=1))
     except csv.Error as err:
         fh.close()
         raise _fail("imp_csv_broken", name=path.name, error=err) from err
-    if headers is None:
+    if not header_record:
         fh.close()
         raise _fail("imp_no_header", name=path.name)
+    headers = _clean_headers(header_row)
     try:
         limits.check_columns(path, len(headers))
-        limits.check_csv_rows(path, encoding, delimiter, header_line)
+        limits.check_csv_rows(path, encoding, delimiter, reader.line_num)
     except ImportFileError:
         fh.close()
         raise
-    rows = _csv_rows(reader, header_line)
-    return Table(path, "csv", encoding, headers, _chunks(rows, headers, chunk_rows, close=fh.close))
+    given_back: list[RawRow] = [(n, row, "", "") for n, row in back]
+    rows = _csv_rows(reader, header_record + len(back), reader.line_num)
+    return Table(path, "csv", encoding, headers, _chunks([*given_back, *rows] if given_back else rows, headers,
+                                                         chunk_rows, close=fh.close), titles)  # fmt: skip
 
 
-def _csv_rows(reader: Any, header_line: int) -> Iterator[RawRow]:
-    number = header_line
+def _csv_rows(reader: Any, record: int, line: int) -> Iterator[RawRow]:
+    """Data rows numbered as a spreadsheet shows them (one per record, however many lines its cells hold);
+    a stretch that cannot be read is named by its lines in the file."""
     while True:
         try:
             row = next(reader)
         except StopIteration:
             return
         except csv.Error as err:
-            first, number = number + 1, reader.line_num
-            yield first, None, t("rej_unparsable", first=first, last=number, error=err), ""
+            record += 1
+            yield record, None, t("rej_unparsable", first=line + 1, last=reader.line_num, error=err), ""
+            line = reader.line_num
             continue
-        number = reader.line_num
-        yield number, row, "", ""
+        record, line = record + 1, reader.line_num
+        yield record, row, "", ""
 
 
 # One row as a source reads it: (row number in the file, values or None, why it cannot be read, its text).
@@ -169,10 +219,17 @@ def _chunks(rows: Iterable[RawRow], headers: list[str], chunk_rows: int, close: 
     batch: list[list[Any]] = []
     numbers: list[int] = []
     unreadable: list[tuple[int, str, str]] = []
+    blank, totals = 0, []
     try:
         for number, values, problem, text in rows:
             reason, preview = problem, text
             if values is not None:
+                if not _filled(values):
+                    blank += 1
+                    continue
+                if _is_total(values):
+                    totals.append(number)
+                    continue
                 reason = _row_problem([str(v) for v in values], width) or ""
                 preview = _preview(values) if reason else ""
             if reason or values is None:
@@ -181,18 +238,16 @@ def _chunks(rows: Iterable[RawRow], headers: list[str], chunk_rows: int, close: 
             batch.append(list(values[:width]) + [""] * (width - len(values)))
             numbers.append(number)
             if len(batch) >= chunk_rows:
-                yield Chunk(pd.DataFrame(batch, columns=headers, dtype=object), numbers, unreadable)
-                batch, numbers, unreadable = [], [], []
-        if batch or unreadable:
-            yield Chunk(pd.DataFrame(batch, columns=headers, dtype=object), numbers, unreadable)
+                yield Chunk(pd.DataFrame(batch, columns=headers, dtype=object), numbers, unreadable, blank, totals)
+                batch, numbers, unreadable, blank, totals = [], [], [], 0, []
+        if batch or unreadable or blank or totals:
+            yield Chunk(pd.DataFrame(batch, columns=headers, dtype=object), numbers, unreadable, blank, totals)
     finally:
         close()
 
 
 def _row_problem(row: list[str], width: int) -> str | None:
     joined = "".join(row)
-    if not joined.strip():
-        return t("rej_blank")
     if len(row) > width and "".join(row[width:]).strip():
         return t("rej_too_many_fields", n=len(row), width=width)
     if len(joined) > MAX_FIELD_CHARS and max(map(len, row)) > MAX_FIELD_CHARS:
@@ -243,33 +298,66 @@ def _xlsx(path: Path, sheet: str | None, chunk_rows: int) -> Table:
     except ImportFileError:
         wb.close()
         raise
-    rows = ws.iter_rows(values_only=True)
-    headers, header_line = None, 0
-    for header_line, row in enumerate(rows, start=1):
-        if any(v is not None and str(v).strip() for v in row):
-            headers = _clean_headers(list(row))
-            break
-        if header_line > limits.MAX_ROWS:  # a sheet of blank rows (a row numbered 10⁹, say) ends here
-            wb.close()
-            raise _fail("lim_rows", name=path.name, limit=limits.MAX_ROWS)
-    if headers is None:
-        wb.close()
-        raise _fail("imp_empty_sheet", name=path.name, sheet=ws.title, sheets="、".join(wb.sheetnames))
+    rows = enumerate((list(r) for r in ws.iter_rows(values_only=True)), start=1)
+    return _sheet_table(path, "xlsx", ws.title, wb.sheetnames, rows, chunk_rows, wb.close)
+
+
+def _sheet_table(path: Path, fmt: str, title: str, sheets: list[str], rows: Iterator[tuple[int, list[Any]]],
+                 chunk_rows: int, close: Callable[[], None]) -> Table:  # fmt: skip
+    """A worksheet's rows (numbered as the sheet numbers them) as a table: header found below any titles."""
+
+    def bounded() -> Iterator[tuple[int, list[Any]]]:
+        for number, row in rows:
+            if number > limits.MAX_ROWS + TITLE_SCAN_ROWS:  # a sheet of blank rows (row 10⁹, say) ends here
+                raise _fail("lim_rows", name=path.name, limit=limits.MAX_ROWS)
+            yield number, row
+
+    scan = bounded()
     try:
+        header_number, header_row, titles, back = _find_header(scan)
+        if not header_number:
+            raise _fail("imp_empty_sheet", name=path.name, sheet=title, sheets="、".join(sheets))
+        headers = _clean_headers(header_row)
         limits.check_columns(path, len(headers))
     except ImportFileError:
-        wb.close()
+        close()
         raise
-    raw = _xlsx_rows(path, rows, header_line)
-    return Table(path, "xlsx", None, headers, _chunks(raw, headers, chunk_rows, close=wb.close))
+    raw = _sheet_rows(path, [*back, *scan] if back else scan, header_number)
+    return Table(path, fmt, None, headers, _chunks(raw, headers, chunk_rows, close=close), titles)
 
 
-def _xlsx_rows(path: Path, rows: Iterator[tuple[Any, ...]], header_line: int) -> Iterator[RawRow]:
+def _sheet_rows(path: Path, rows: Iterable[tuple[int, list[Any]]], header_line: int) -> Iterator[RawRow]:
     cells = 0
-    for number, row in enumerate(rows, start=header_line + 1):
+    for number, row in rows:
         cells += len(row)  # a sheet without a dimension is counted as it streams: the import rolls back
         limits.check_row(path, number - header_line, len(row), cells)
         yield number, ["" if v is None else v for v in row], "", ""
+
+
+def _xls(path: Path, sheet: str | None, chunk_rows: int) -> Table:
+    """Excel 97-2003 (.xls) and WPS (.et) workbooks, read with calamine (Rust), first sheet unless named."""
+    import python_calamine as calamine
+
+    limits.check_ole(path)
+    try:
+        wb = calamine.CalamineWorkbook.from_path(str(path))
+        names = list(wb.sheet_names)
+        if sheet is not None and sheet not in names:
+            raise _fail("imp_no_sheet", name=path.name, sheet=sheet, sheets="、".join(names))
+        if not names:
+            raise _fail("imp_bad_xls", name=path.name, error="no sheet")
+        ws = wb.get_sheet_by_name(sheet or names[0])
+        if ws.total_width > limits.MAX_COLUMNS:
+            raise _fail("lim_columns", name=path.name, n=ws.total_width, limit=limits.MAX_COLUMNS)
+        if ws.total_height > limits.MAX_ROWS + TITLE_SCAN_ROWS:
+            raise _fail("lim_rows", name=path.name, limit=limits.MAX_ROWS)
+        first_row = (ws.start or (0, 0))[0] + 1  # calamine's rows begin at the first used one
+        rows = enumerate(ws.iter_rows(), start=first_row)
+    except ImportFileError:
+        raise
+    except Exception as err:  # a broken or encrypted workbook: calamine raises its own kinds
+        raise _fail("imp_bad_xls", name=path.name, error=type(err).__name__) from err
+    return _sheet_table(path, "xls", sheet or names[0], names, rows, chunk_rows, lambda: None)
 
 
 # ---- Open311 GeoReport v2 ---------------------------------------------------------

@@ -26,6 +26,19 @@ YEAR_FIRST = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}")
 HAS_ZONE = re.compile(r"\d:\d\d(?::\d\d(?:\.\d+)?)?\s*(?:Z|[+-]\d\d(?::?\d\d)?)$")
 SHORT_ZONE = re.compile(r"([+-]\d\d)$")
 DOTTED_DATE = re.compile(r"^(\d{4})\.(\d{1,2})\.(\d{1,2})")
+# Day and month as numbers both ways round (12/31/2017, 31.12.17, 1/1/20), or a two-digit year first (26/3/1):
+# which part is which the file cannot say.
+DAY_MONTH = re.compile(r"^\d{1,2}[/.\-]\d{1,2}[/.\-]\d{1,4}\b")
+_SEP = r"\s*[/.\-]\s*"
+_TIME = (
+    r"(?:(?:\s*T\s*|\s+|(?=上午|下午))(?P<ap1>上午|下午|AM|PM)?\s*(?P<h>\d{1,2})\s*[:：]\s*(?P<mi>\d{2})"
+    r"(?:\s*[:：]\s*(?P<s>\d{2})(?:\.\d+)?)?\s*(?P<ap2>上午|下午|[AaPp]\.?[Mm]\.?)?)?\s*$"
+)
+_ORDERED = {
+    "ymd": re.compile(rf"^(?P<y>\d{{4}}|\d{{2}}){_SEP}(?P<m>\d{{1,2}}){_SEP}(?P<d>\d{{1,2}}){_TIME}"),
+    "dmy": re.compile(rf"^(?P<d>\d{{1,2}}){_SEP}(?P<m>\d{{1,2}}){_SEP}(?P<y>\d{{4}}|\d{{2}}){_TIME}"),
+    "mdy": re.compile(rf"^(?P<m>\d{{1,2}}){_SEP}(?P<d>\d{{1,2}}){_SEP}(?P<y>\d{{4}}|\d{{2}}){_TIME}"),
+}
 CHINESE_DATE = str.maketrans({"年": "-", "月": "-", "日": " ", "号": " ", "时": ":", "点": ":", "分": ":", "秒": "",
                               "/": "-", "：": ":"})  # fmt: skip
 
@@ -70,9 +83,13 @@ def text(values: pd.Series) -> pd.Series:
     return per_unique(values, one)
 
 
-def datetimes(values: pd.Series, latest: datetime) -> tuple[pd.Series, pd.Series]:
+def datetimes(values: pd.Series, latest: datetime, order: str | None = None) -> tuple[pd.Series, pd.Series]:
     """Local (Beijing) times from ISO text, Chinese dates (2026年3月1日 9时), 2026/3/1, 20260301,
-    Excel serial numbers and Excel date cells. Month-first or day-first dates are refused."""
+    Excel serial numbers and Excel date cells; 12-hour clocks (3:05 PM, 下午3:05) and times without seconds.
+
+    ``order`` (``ymd``, ``dmy`` or ``mdy``: what the user says the export writes) also reads day-first or
+    month-first dates and two-digit years (12/31/2017 11:59:58 PM, 1/1/20 0:05); without it they are
+    refused, since 03/04 may be either (``ambiguous_order`` says which rows failed that way)."""
     out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[us]")
     empty = blank(values)
     if empty.all():
@@ -100,8 +117,15 @@ def datetimes(values: pd.Series, latest: datetime) -> tuple[pd.Series, pd.Series
     serial = number.notna() & ~digits & number.between(*EXCEL_SERIAL_RANGE)
     if serial.any():
         out[serial[serial].index] = (EXCEL_EPOCH + pd.to_timedelta(number[serial], unit="D")).dt.round("s")
+    # Numeric dates with a 12- or 24-hour time: year-first always, the user's order where given.
+    for pattern, four in (("ymd", order != "ymd"), *(((order, False),) if order in ("dmy", "mdy") else ())):
+        numeric_dates = _ordered(raw[number.isna()], pattern, four_digit_year=four, latest=latest)
+        hit = numeric_dates.index[numeric_dates.notna()]
+        out[hit] = numeric_dates[hit]
+        raw, number = raw.drop(hit), number.drop(hit)
     words = raw[number.isna()].str.replace(DOTTED_DATE, r"\1-\2-\3", regex=True).str.translate(CHINESE_DATE)
     words = words.str.replace(r"\s+", " ", regex=True).str.strip(" :-")
+    words = words.str.replace(r"( \d{1,2})$", r"\1:00", regex=True)  # 2026年3月1日 9时: nine o'clock
     words = words[words.str.match(YEAR_FIRST.pattern)]
     zoned = words.str.contains(HAS_ZONE.pattern, regex=True)
     if zoned.any():
@@ -120,6 +144,47 @@ def datetimes(values: pd.Series, latest: datetime) -> tuple[pd.Series, pd.Series
     out[implausible] = pd.NaT
     failed = ~empty & out.isna()
     return out, failed
+
+
+def ambiguous_order(values: pd.Series) -> pd.Series:
+    """Cells written day and month as numbers (12/31/2017, 03.04.26): read only when the order is given."""
+    return per_unique(values, lambda v: isinstance(v, str) and bool(DAY_MONTH.match(v.strip()))).astype(bool)
+
+
+def _ordered(raw: pd.Series, order: str, four_digit_year: bool, latest: datetime) -> pd.Series:
+    """Numeric dates in ``order`` with an optional 12- or 24-hour time; NaT where a text is not one.
+
+    A two-digit year is this century's up to next year (``26`` -> 2026, ``99`` -> 1999, refused later as
+    before 2000). ``13:00 PM`` and ``0:30 上午`` are not times.
+    """
+    out = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[us]")
+    if raw.empty:
+        return out
+    parts = raw.str.extract(_ORDERED[order])
+    found = parts["y"].notna()
+    if four_digit_year:
+        found &= parts["y"].str.len().eq(4)
+    if not found.any():
+        return out
+    p = parts[found]
+    year = pd.to_numeric(p["y"]).astype(int)
+    short = p["y"].str.len().eq(2)
+    pivot = latest.year % 100 + 1
+    year = year.where(~short, np.where(year <= pivot, 2000 + year, 1900 + year))
+    hour = pd.to_numeric(p["h"]).fillna(0).astype(int)
+    marker = p["ap1"].fillna(p["ap2"]).fillna("").str.replace(".", "", regex=False).str.upper()
+    pm, am = marker.isin(["PM", "下午"]), marker.isin(["AM", "上午"])
+    bad_clock = (pm | am) & ((hour > 12) | (hour == 0))
+    hour = hour.where(~(pm & (hour < 12)), hour + 12).where(~(am & (hour == 12)), 0)
+    stamps = pd.to_datetime(
+        pd.DataFrame({
+            "year": year, "month": pd.to_numeric(p["m"]), "day": pd.to_numeric(p["d"]), "hour": hour,
+            "minute": pd.to_numeric(p["mi"]).fillna(0), "second": pd.to_numeric(p["s"]).fillna(0),
+        }),
+        errors="coerce",
+    )  # fmt: skip
+    out[p.index] = stamps.where(~bad_clock).astype("datetime64[us]")
+    return out
 
 
 def _naive(parsed: pd.Series) -> pd.Series:
