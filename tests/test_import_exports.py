@@ -137,3 +137,29 @@ def test_an_old_excel_export_with_a_title_and_a_total_imports_with_its_times(str
     got = table(street).set_index("case_id")["reported_at"].astype(str).to_dict()
     assert got == {"1002": "2026-03-02 15:05:00", "A1": "2026-03-01 09:05:00"}
     assert street.imports().iloc[-1]["format"] == "xls"
+
+
+def test_re_importing_the_same_grids_moves_nothing_and_renumbered_grids_keep_cases_placed_by_name(
+    street: Store,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    from gridpulse.ingest import grids
+    from tests import exportfiles, fixtures
+
+    header = "工单编号,受理时间,诉求类别,经度,纬度,所属网格"
+    lon, lat = centre(5)
+    lines = [header, f"A1,2026-03-01,环境卫生,{lon},{lat},", "A2,2026-03-01,环境卫生,122.0,37.0,",  # A2: in no grid
+             "A3,2026-03-01,环境卫生,,,第5网格"]  # fmt: skip
+    run.import_file(street, "cases", csv_file(tmp_path, lines))
+    placed = table(street).set_index("case_id")
+    assert placed["grid_code"].isna().tolist() == [False, True, False]
+    assert placed.loc["A3", "placement"] == "name"
+    same = grids.import_grids(street, exportfiles.grids_geojson(fixtures.grid_rows(), tmp_path / "same.geojson"))
+    assert same.record["rejoined"] == 0  # identical layer: no case changed grid (A2 was in none and still is)
+    assert not any("换了网格" in w for w in same.warnings)
+    renumbered = fixtures.grid_rows().assign(grid_code=lambda g: "N" + g["grid_code"].str[-4:])
+    grids.import_grids(street, exportfiles.grids_geojson(renumbered, tmp_path / "renumbered.geojson"))
+    after = table(street).set_index("case_id")
+    assert after.loc["A3", "grid_code"] == "N" + fixtures.code(5)[-4:]  # placed by name: the grid of that name
+    assert after.loc["A3", "placement"] == "name"
+    assert after.loc["A1", "grid_code"] == "N" + fixtures.code(5)[-4:]

@@ -128,7 +128,8 @@ class Imports(Connection):
         Takes the import lock, like ``import_rows``.
 
         ``assign(lon, lat)`` gives the new grid code of each point. A case placed by name keeps
-        its grid if the new layer still has that code.
+        its grid if the new layer still has that code, or a grid of the same name in the same
+        community (a new layer that renumbered the grids but kept their names).
         """
         with self._import_lock, self.cursor() as cur:
             return self._replace_grids(cur, grids, rejects, info, assign, chunk)
@@ -144,7 +145,8 @@ class Imports(Connection):
     ) -> dict[str, Any]:
         try:
             cur.begin()
-            existing = set(cur.execute("SELECT grid_code FROM grids").df()["grid_code"])
+            old = cur.execute("SELECT grid_code, grid_name, community FROM grids").df()
+            existing = set(old["grid_code"])
             cur.execute("DELETE FROM grids")
             cur.register("incoming", grids[schema.GRID_COLUMNS])
             cur.execute("INSERT INTO grids BY NAME SELECT * FROM incoming")
@@ -152,6 +154,13 @@ class Imports(Connection):
             moved = 0
             for table, key in (("cases", "case_id"), ("resources", "resource_id")):
                 moved += self._rejoin(cur, table, key, assign, chunk)
+            renamed = renumbered(old, grids)
+            if len(renamed):
+                cur.register("renumbered", renamed)
+                cur.execute("""
+                    UPDATE cases c SET grid_code = r.new_code FROM renumbered r
+                    WHERE c.placement = 'name' AND c.grid_code = r.old_code""")
+                cur.unregister("renumbered")
             cur.execute("""
                 UPDATE cases SET grid_code = NULL, placement = NULL
                 WHERE placement = 'name' AND grid_code NOT IN (SELECT grid_code FROM grids)""")
@@ -198,7 +207,7 @@ class Imports(Connection):
             new = pd.DataFrame(
                 {key: part[key].to_numpy(), "grid_code": assign(part["lon"].to_numpy(), part["lat"].to_numpy())}
             )
-            moved += int((new["grid_code"].to_numpy() != part["grid_code"].to_numpy()).sum())
+            moved += count_moved(part["grid_code"], new["grid_code"])
             cur.register("incoming", new)
             placement = ", placement = CASE WHEN n.grid_code IS NULL THEN NULL ELSE 'point' END" if extra else ""
             cur.execute(
@@ -256,3 +265,19 @@ _IMPORT_INSERT = """
     VALUES ($import_id, $ts, $username, $kind, $file_name, $format, $encoding, $rows_read, $inserted, $updated,
             $unchanged, $rejected, $warnings)
 """
+
+
+def count_moved(before: pd.Series, after: pd.Series) -> int:
+    """Rows whose grid changed; outside every grid before and after is no move (unlike NaN != NaN)."""
+    b, a = before.reset_index(drop=True), after.reset_index(drop=True)
+    return int((~(b.eq(a) | (b.isna() & a.isna()))).sum())
+
+
+def renumbered(old: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
+    """Old code -> new code for grids that kept their name and community but changed code (unique names only)."""
+    key = ["grid_name", "community"]
+    old = old.dropna(subset=["grid_name"]).drop_duplicates(key, keep=False)
+    new = new[["grid_code", *key]].dropna(subset=["grid_name"]).drop_duplicates(key, keep=False)
+    both = old.merge(new, on=key, suffixes=("_old", "_new"))
+    both = both[both["grid_code_old"] != both["grid_code_new"]]
+    return pd.DataFrame({"old_code": both["grid_code_old"].astype(str), "new_code": both["grid_code_new"].astype(str)})

@@ -42,7 +42,7 @@ from gridpulse.store.accountability import Accountability
 from gridpulse.store.accounts import Accounts
 from gridpulse.store.analysis import Analysis
 from gridpulse.store.connection import Connection
-from gridpulse.store.imports import IMPORT_TABLES, Imports, grids_record, rows_record
+from gridpulse.store.imports import IMPORT_TABLES, Imports, count_moved, grids_record, renumbered, rows_record
 from gridpulse.store.settings import Settings
 from gridpulse.strings import t
 
@@ -577,13 +577,23 @@ class PgStore(Accountability, Analysis, Accounts, Imports, Settings):
         with self._import_lock, self._pg() as conn, conn.transaction(), conn.cursor() as cur:
             cur.execute(_WRITE_LOCK)
             version = _bump(cur)
-            cur.execute("SELECT grid_code FROM grids")
-            existing = {r[0] for r in cur.fetchall()}
+            cur.execute("SELECT grid_code, grid_name, community FROM grids")
+            old = _frame(cur)
+            existing = set(old["grid_code"]) if len(old) else set()
             cur.execute("DELETE FROM grids")
             copy_in(cur, "grids", grids, schema.GRID_COLUMNS, version=version)
             moved = 0
             for table, key in (("cases", "case_id"), ("resources", "resource_id")):
                 moved += _rejoin(cur, table, key, assign, chunk, version)
+            renamed = renumbered(old, grids) if len(old) else pd.DataFrame(columns=["old_code", "new_code"])
+            if len(renamed):  # placed by name in a grid the new layer renumbered: the grid of that name
+                cur.execute("CREATE TEMP TABLE renumbered (old_code TEXT, new_code TEXT) ON COMMIT DROP")
+                copy_in(cur, "renumbered", renamed, ["old_code", "new_code"])
+                cur.execute(
+                    """UPDATE cases c SET grid_code = r.new_code, version = %(v)s FROM renumbered r
+                       WHERE c.placement = 'name' AND c.grid_code = r.old_code""",
+                    {"v": version},
+                )
             cur.execute(
                 """UPDATE cases SET grid_code = NULL, placement = NULL, version = %(v)s
                    WHERE placement = 'name' AND grid_code NOT IN (SELECT grid_code FROM grids)""",
@@ -623,7 +633,7 @@ def _rejoin(
         new = pd.DataFrame(
             {key: part[key].to_numpy(), "grid_code": assign(part["lon"].to_numpy(), part["lat"].to_numpy())}
         )
-        moved += int((new["grid_code"].to_numpy() != part["grid_code"].to_numpy()).sum())
+        moved += count_moved(part["grid_code"], new["grid_code"])
         copy_in(cur, f"incoming_{table}", new, [key, "grid_code"])
     placement = ", placement = CASE WHEN n.grid_code IS NULL THEN NULL ELSE 'point' END" if extra else ""
     differs = "t.grid_code IS DISTINCT FROM n.grid_code" + (
