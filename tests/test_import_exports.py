@@ -163,3 +163,84 @@ def test_re_importing_the_same_grids_moves_nothing_and_renumbered_grids_keep_cas
     assert after.loc["A3", "grid_code"] == "N" + fixtures.code(5)[-4:]  # placed by name: the grid of that name
     assert after.loc["A3", "placement"] == "name"
     assert after.loc["A1", "grid_code"] == "N" + fixtures.code(5)[-4:]
+
+
+def _shapefile_zip(tmp_path: Path, encoding: str, names: list[str], communities: list[str]) -> Path:
+    """A zipped Shapefile as a surveying office sends it: its .dbf in ``encoding``, no .cpg, no code page byte."""
+    import zipfile
+
+    import geopandas as gpd
+
+    from geo import shapes
+    from tests import fixtures
+
+    folder = tmp_path / encoding
+    folder.mkdir()
+    layer = gpd.GeoDataFrame({"code": [fixtures.code(1), fixtures.code(2)], "name": names, "community": communities},
+                             geometry=[fixtures.cell(1), fixtures.cell(2)], crs=shapes.WGS84)  # fmt: skip
+    layer.to_file(folder / "grids.shp", driver="ESRI Shapefile", encoding=encoding)
+    dbf = bytearray((folder / "grids.dbf").read_bytes())
+    dbf[29] = 0  # no language driver id, as many tools write it
+    (folder / "grids.dbf").write_bytes(bytes(dbf))
+    with zipfile.ZipFile(tmp_path / f"grids-{encoding}.zip", "w") as zf:
+        for part in folder.iterdir():
+            if part.suffix != ".cpg":
+                zf.write(part, part.name)
+    return tmp_path / f"grids-{encoding}.zip"
+
+
+@pytest.mark.parametrize(
+    ("encoding", "names", "communities", "said"),
+    [
+        ("gbk", ["第1网格", "第2网格"], ["甲社区", "甲社区"], "GBK（简体）"),
+        ("big5", ["第1網格", "第2網格"], ["鳳鳴社區", "鳳鳴社區"], "Big5（繁体）"),
+    ],
+)
+def test_a_shapefile_without_a_cpg_is_read_in_its_chinese_encoding(
+    street: Store,  # noqa: F811
+    tmp_path: Path,
+    encoding: str,
+    names: list[str],
+    communities: list[str],
+    said: str,
+) -> None:
+    from gridpulse.ingest import grids
+
+    summary = grids.import_grids(street, _shapefile_zip(tmp_path, encoding, names, communities))
+    stored = table(street, "grids")
+    assert stored["grid_name"].tolist() == names
+    assert stored["community"].tolist() == communities
+    assert any(said in w for w in summary.warnings)
+
+
+def test_kml_extended_data_keeps_its_chinese_field_names(street: Store, tmp_path: Path) -> None:  # noqa: F811
+    from gridpulse.ingest import grids
+    from tests import fixtures
+
+    placemarks = "".join(
+        f'<Placemark><name>第{n}网格</name><ExtendedData><Data name="网格编码"><value>{fixtures.code(n)}</value></Data>'
+        f'<Data name="所属社区"><value>甲社区</value></Data><Data name="户数"><value>{100 * n}</value></Data>'
+        "</ExtendedData><Polygon><outerBoundaryIs><LinearRing><coordinates>"
+        + " ".join(f"{x},{y}" for x, y in fixtures.cell(n).exterior.coords)
+        + "</coordinates></LinearRing></outerBoundaryIs></Polygon></Placemark>"
+        for n in (1, 2)
+    )
+    kml = tmp_path / "grids.kml"
+    kml.write_text(f'<?xml version="1.0" encoding="UTF-8"?><kml xmlns="http://www.opengis.net/kml/2.2"><Document>'
+                   f"{placemarks}</Document></kml>", encoding="utf-8")  # fmt: skip
+    grids.import_grids(street, kml)
+    stored = table(street, "grids")
+    assert stored["grid_code"].tolist() == [fixtures.code(1), fixtures.code(2)]  # 网格编码 found, not "____"
+    assert stored["grid_name"].tolist() == ["第1网格", "第2网格"]
+    assert stored["households"].tolist() == [100, 200]
+
+
+def test_a_big5_csv_is_read_as_big5(street: Store, tmp_path: Path) -> None:  # noqa: F811
+    lon, lat = centre(1)
+    lines = ["工單編號,受理時間,訴求類別,經度,緯度", f"A1,2026-03-01,噪聲擾民,{lon},{lat}"]
+    path = tmp_path / "big5.csv"
+    path.write_bytes("\n".join(lines).encode("cp950"))
+    maps = {"case_id": "工單編號", "reported_at": "受理時間", "category": "訴求類別", "lon": "經度", "lat": "緯度"}
+    summary = run.import_file(street, "cases", path, maps=maps)
+    assert summary.record["inserted"] == 1
+    assert table(street)["category"].tolist() == ["噪聲擾民"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import time
+import zipfile
 from collections import Counter
 from pathlib import Path
 
@@ -24,7 +25,7 @@ from gridpulse import clock
 from gridpulse.ingest import limits, mapping, values
 from gridpulse.ingest.rows import CHINA_LAT, CHINA_LON
 from gridpulse.ingest.run import Summary, audited_import, coordinate_system
-from gridpulse.ingest.sources import ImportFileError, preview_rows
+from gridpulse.ingest.sources import ImportFileError, chinese_encoding, preview_rows
 from gridpulse.store import Store
 from gridpulse.strings import t
 
@@ -32,8 +33,17 @@ MIN_REPORTED_AREA_M2 = 1.0  # overlaps and gaps smaller than this are drawing no
 MAX_LISTED = 10
 
 
+# LIBKML would turn ExtendedData field names it calls unsafe (every Chinese one) into "____", merging them.
+pyogrio.set_gdal_config_options({"LIBKML_LAUNDER_FIELD_NAMES": "NO"})
+GDAL_ENCODINGS = {"gb18030": "GB18030", "cp950": "CP950", "utf-8": "UTF-8"}
+
+
 def read_layer(path: Path) -> gpd.GeoDataFrame:
-    """Every feature of the file (all layers of a KML), in the file's own CRS."""
+    """Every feature of the file (all layers of a KML), in the file's own CRS.
+
+    A Shapefile's .dbf without a .cpg (and without a code page in its header) is read in the
+    encoding its text is in: UTF-8, GBK or Big5 (``layer.attrs["encoding"]`` says which was found).
+    """
     path = Path(path)
     if not path.exists():
         raise ImportFileError(t("imp_not_found", path=path))
@@ -42,12 +52,14 @@ def read_layer(path: Path) -> gpd.GeoDataFrame:
         raise ImportFileError(t("imp_empty_file", name=path.name))
     with path.open("rb") as fh:
         head = fh.read(4096).removeprefix(b"\xef\xbb\xbf")
+    encoding = None
     if head.startswith(b"PK\x03\x04"):
         # sizes, packing and a bound on the vertices, from the zip's directory: nothing is inflated
         shp = [n for n in limits.check_shapefile_zip(path) if n.lower().endswith(".shp")]
         if not shp:
             raise ImportFileError(t("imp_zip_no_shp", name=path.name))
         source = f"/vsizip/{path}/{shp[0]}"
+        encoding = _dbf_encoding(path, shp[0])
     elif head.lstrip().startswith((b"{", b"[")) or b"<kml" in head or head.lstrip().startswith(b"<?xml"):
         limits.check_grid_file(path, size)
         source = str(path)
@@ -55,7 +67,8 @@ def read_layer(path: Path) -> gpd.GeoDataFrame:
         raise ImportFileError(t("imp_not_grid_file", name=path.name))
     try:
         layers = [name for name, _ in pyogrio.list_layers(source)]
-        frames = [gpd.read_file(source, layer=layer, engine="pyogrio") for layer in layers]
+        options = {"encoding": GDAL_ENCODINGS[encoding]} if encoding else {}
+        frames = [gpd.read_file(source, layer=layer, engine="pyogrio", **options) for layer in layers]
     except Exception as err:  # GDAL reports many kinds of broken files
         raise ImportFileError(t("imp_grid_unreadable", name=path.name, error=str(err)[:200])) from err
     frames = [f for f in frames if len(f)]
@@ -64,7 +77,29 @@ def read_layer(path: Path) -> gpd.GeoDataFrame:
     crs = frames[0].crs
     layer = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), geometry="geometry", crs=crs)
     limits.check_vertices(path, int(shapely.get_num_coordinates(layer.geometry.values).sum()))
+    layer.attrs["encoding"] = encoding
     return layer
+
+
+def _dbf_encoding(path: Path, shp: str) -> str | None:
+    """The text encoding of the Shapefile's .dbf when nothing in the zip names it; None when GDAL knows."""
+    with zipfile.ZipFile(path) as zf:  # sizes already checked (limits.check_shapefile_zip)
+        names = {n.lower(): n for n in zf.namelist()}
+        stem = shp[:-4].lower()
+        dbf = names.get(stem + ".dbf")
+        if stem + ".cpg" in names or dbf is None:
+            return None
+        data = zf.read(dbf)
+    if len(data) < 32 or data[29] != 0:  # a language driver id: the file names its code page itself
+        return None
+    body = data[int.from_bytes(data[8:10], "little") :]
+    if body.isascii():
+        return None
+    try:
+        body.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError:
+        return chinese_encoding(body)
 
 
 def to_wgs84(layer: gpd.GeoDataFrame, crs: str | None) -> gpd.GeoDataFrame:
@@ -90,7 +125,8 @@ def import_grids(
     username: str | None = None, file_name: str | None = None,
 ) -> Summary:  # fmt: skip
     started = time.perf_counter()
-    layer = to_wgs84(read_layer(path), crs)
+    read = read_layer(path)
+    layer = to_wgs84(read, crs)
     x0, y0, x1, y1 = layer.total_bounds
     if not (CHINA_LON[0] <= x0 <= x1 <= CHINA_LON[1] and CHINA_LAT[0] <= y0 <= y1 <= CHINA_LAT[1]):
         bounds = f"{x0:.4f}, {y0:.4f}, {x1:.4f}, {y1:.4f}"
@@ -98,6 +134,8 @@ def import_grids(
     headers = [c for c in layer.columns if c != "geometry"]
     columns = mapping.resolve_columns(headers, "grids", maps or {})
     warnings: Counter[str] = Counter()
+    if read.attrs.get("encoding") in ("gb18030", "cp950"):  # said, so a wrong guess can be seen
+        warnings[t("warn_dbf_encoding", encoding=t(f"encoding_{read.attrs['encoding']}"))] += 1
     reasons: list[list[str]] = [[] for _ in range(len(layer))]
     col = lambda target: layer[columns[target]] if target in columns else pd.Series([None] * len(layer))  # noqa: E731
     out = pd.DataFrame({"grid_code": values.text(col("grid_code")).to_numpy()})

@@ -122,7 +122,8 @@ def open_table(path: Path, sheet: str | None = None, chunk_rows: int = CHUNK_ROW
 
 
 def detect_encoding(path: Path, head: bytes) -> str:
-    """utf-8-sig, utf-16 or utf-8 when the whole file decodes as such, else gb18030 (GBK's superset)."""
+    """utf-8-sig, utf-16 or utf-8 when the whole file decodes as such, else gb18030 (GBK's superset), or
+    cp950 (Big5, traditional characters) where the text reads as Big5 rather than GBK (``chinese_encoding``)."""
     if head.startswith(codecs.BOM_UTF8):
         candidates = ["utf-8-sig"]
     elif head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
@@ -130,11 +131,24 @@ def detect_encoding(path: Path, head: bytes) -> str:
     else:
         if _looks_binary(head):
             raise _fail("imp_binary", name=path.name)
-        candidates = ["utf-8", "gb18030"]
+        candidates = ["utf-8", chinese_encoding(head)]
+        candidates += ["gb18030"] if candidates[-1] != "gb18030" else []
     for encoding in candidates:
         if _decodes(path, encoding):
             return encoding
     raise _fail("imp_encoding", name=path.name)
+
+
+def chinese_encoding(data: bytes) -> str:
+    """``gb18030`` (GBK, simplified) or ``cp950`` (Big5, traditional) for non-UTF-8 Chinese text.
+
+    Big5 bytes often decode as GBK too, into nonsense: charset-normalizer weighs which reading is
+    Chinese text. Where it cannot tell, GB18030, the mainland offices' encoding.
+    """
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data[:SNIFF_BYTES], cp_isolation=["gb18030", "big5"]).best()
+    return "cp950" if best is not None and best.encoding in ("big5", "cp950") else "gb18030"
 
 
 def _looks_binary(head: bytes) -> bool:
