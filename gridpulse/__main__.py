@@ -304,6 +304,12 @@ def _bench_import(args: argparse.Namespace) -> int:
     return bench_import.main([str(n) for n in args.rows])
 
 
+def _bench_grids(args: argparse.Namespace) -> int:
+    from gridpulse.benchmarks import grids as bench_grids
+
+    return bench_grids.main([str(n) for n in args.grids])
+
+
 def _import(args: argparse.Namespace) -> int:
     from gridpulse.ingest import entry, mapping, run
     from gridpulse.ingest.sources import ImportFileError
@@ -478,6 +484,9 @@ def main(argv: list[str] | None = None) -> int:
     bi = sub.add_parser("bench-import", help=t("cli_help_bench_import"))
     bi.add_argument("rows", nargs="*", type=int, help=t("cli_help_bench_rows"))
     bi.set_defaults(func=_bench_import)
+    bg = sub.add_parser("bench-grids", help=t("cli_help_bench_grid_import"))
+    bg.add_argument("grids", nargs="*", type=int, help=t("cli_help_bench_grid_sizes"))
+    bg.set_defaults(func=_bench_grids)
     i = sub.add_parser("import", help=t("cli_help_import"))
     i.add_argument("kind", choices=["cases", "grids", "resources"])
     i.add_argument("file", help=t("cli_help_import_file"))

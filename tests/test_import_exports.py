@@ -244,3 +244,14 @@ def test_a_big5_csv_is_read_as_big5(street: Store, tmp_path: Path) -> None:  # n
     summary = run.import_file(street, "cases", path, maps=maps)
     assert summary.record["inserted"] == 1
     assert table(street)["category"].tolist() == ["噪聲擾民"]
+
+
+def test_the_grid_benchmark_imports_the_layer_it_writes_and_prints_both_timings() -> None:
+    from gridpulse.benchmarks import grids as bench_grids
+
+    results = bench_grids.run((40,), cases=500)
+    assert results[0]["ours"]["grids"] == 40  # every Voronoi cell imported as a grid
+    assert results[0]["baseline"]["placed"] > 0
+    lines = bench_grids.table(results).splitlines()
+    assert lines[0].startswith("| 网格数 |")
+    assert lines[2].startswith("| 40 |")
