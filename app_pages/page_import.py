@@ -25,7 +25,7 @@ with st.form("import_form"):
         t("imp_kind"), mapping.KINDS, format_func=lambda k: t(f"imp_kind_{k}"), horizontal=True, key="imp_kind"
     )
     upload = st.file_uploader(
-        t("imp_file"), type=["csv", "txt", "xlsx", "json", "geojson", "zip", "kml"], key="imp_file"
+        t("imp_file"), type=["csv", "txt", "xlsx", "xls", "et", "json", "geojson", "zip", "kml"], key="imp_file"
     )
     # Streamlit refuses a bigger file in the browser, in English: say the limit and the way round it here.
     st.caption(

@@ -966,3 +966,18 @@ def test_a_projected_layer_without_prj_is_refused_and_the_page_keeps_the_files_o
     assert summary.record["rejected"] == 0
     stored = table(street, "grids").set_index("grid_code").loc[fixtures.code(1), "geometry"]
     assert shapely.from_wkb(bytes(stored)).normalize().equals_exact(fixtures.cell(1).normalize(), tolerance=1e-7)
+
+
+def test_import_page_reads_month_first_times_once_the_order_is_chosen(own_street: Path) -> None:
+    from gridpulse.ui import cache
+
+    at = _import_page()
+    lines = [HEADER, f"M1,03/20/2026 9:05 PM,环境卫生,x,,办理中,{C5},"]
+    at.file_uploader(key="imp_file").set_value(("march.csv", "\n".join(lines).encode(), "text/csv"))
+    at.selectbox(key="imp_date_order").set_value("mdy")
+    at.button[0].click().run()
+    assert not at.exception, at.exception
+    assert {m.label: m.value for m in at.metric}["新增"] == "1"
+    got = cache.store().query("SELECT reported_at FROM cases WHERE case_id = 'M1'")["reported_at"].astype(str)
+    assert got.tolist() == ["2026-03-20 21:05:00"]
+    assert "下载本次的列映射（下月导入可复用）" in [b.proto.label for b in at.get("download_button")]

@@ -44,6 +44,9 @@ def test_twelve_hour_clocks_two_digit_years_and_times_without_seconds() -> None:
 
 def test_a_mapping_file_carries_the_date_order_and_a_wrong_one_is_named() -> None:
     assert mapping.parse('{"date_order": "mdy"}', "m.json").date_order == "mdy"
+    from gridpulse import admin_views
+
+    assert json.loads(admin_views.mapping_json("cases", {}, None, date_order="mdy"))["date_order"] == "mdy"
     with pytest.raises(ImportFileError, match="日期顺序“month-first”无法识别"):
         mapping.parse('{"date_order": "month-first"}', "m.json")
 
