@@ -105,7 +105,7 @@ def test_tianditu_set_on_the_admin_page_is_asked_with_the_token_for_the_map_and_
     server: str, browser
 ) -> None:
     with tiles.TileServer() as tile_server:
-        context, outside = browserkit.new_context(browser, accept_downloads=True)
+        context, outside = browserkit.new_context(browser)
         page = context.new_page()
         browserkit.log_in(page, server, "admin")
         page.locator("[data-testid=stSidebarNav]").get_by_role("link", name="用户与审计").click()
@@ -119,17 +119,23 @@ def test_tianditu_set_on_the_admin_page_is_asked_with_the_token_for_the_map_and_
         form.get_by_role("button", name="保存底图设置").click()
         page.get_by_text("底图已保存").wait_for(timeout=60_000)
         page.wait_for_timeout(6_000)  # the security policy names the new tile server within 5 s
-        _heatmap(page)
-        drawn = browserkit.eval_in_map(page, TILES_DRAWN, until=lambda v: bool(v) and len(v) >= 8)
+        # The street leader, in another browser, sees the heatmap on it.
+        leader_context, leader_outside = browserkit.new_context(browser, accept_downloads=True)
+        leader = leader_context.new_page()
+        browserkit.log_in(leader, server, "leader")
+        _heatmap(leader)
+        drawn = browserkit.eval_in_map(leader, TILES_DRAWN, until=lambda v: bool(v) and len(v) >= 8)
         assert drawn
         assert all(src.startswith(tile_server.url) for src in drawn)
         asked = [parse_qs(urlsplit(p).query) for p in tile_server.requests]
         assert {q["LAYER"][0] for q in asked} == {"vec", "cva"}  # the map and its label layer
         assert all(q["tk"] == [TOKEN] and q["TILEMATRIXSET"] == ["w"] for q in asked)
-        page.screenshot(path=str(browserkit.ARTIFACTS / "basemap-tianditu.png"))
-        button = page.locator(MAP).first.content_frame.locator(".gp-map-picture a, .gp-map-picture button").first
-        with page.expect_download(timeout=60_000) as download:
+        leader.screenshot(path=str(browserkit.ARTIFACTS / "basemap-tianditu.png"))
+        button = leader.locator(MAP).first.content_frame.locator(".gp-map-picture a, .gp-map-picture button").first
+        with leader.expect_download(timeout=60_000) as download:
             button.click()
         download.value.save_as(browserkit.ARTIFACTS / "map-picture-tianditu.png")
+        assert leader_outside == []
+        leader_context.close()
         assert outside == []
         context.close()
