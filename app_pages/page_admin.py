@@ -66,7 +66,7 @@ st.caption(t("admin_basemap_caption", folder=str(basemap.folder())))
 saved_text = cache.store().basemap_json()
 in_force, broken = basemap.current(saved_text)
 saved = basemap.from_json(saved_text) if saved_text else in_force
-st.caption(t("admin_basemap_in_force", what=admin_views.describe_basemap(in_force)))
+st.caption(md_text(t("admin_basemap_in_force", what=admin_views.describe_basemap(in_force))))
 if broken:
     st.warning(md_text(t("admin_basemap_broken", reason=broken)))
 with st.form("basemap"):

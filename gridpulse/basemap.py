@@ -45,8 +45,11 @@ TIANDITU_MAX_ZOOM = 18
 SERVE_PATH = "/gp/basemap"
 # Map services whose tiles are in GCJ-02 (or Baidu's BD-09): refused, with the reason.
 GCJ_HOSTS = ("autonavi.com", "amap.com", "gtimg.com", "map.qq.com", "tencent.com", "baidu.com", "bdimg.com")
-_FILE_NAME = re.compile(r"^[\w\-. ]{1,120}\.pmtiles$")
-_TOKEN = re.compile(r"^[A-Za-z0-9]{8,64}$")
+_FILE_NAME = re.compile(r"[\w\-. ]{1,120}\.pmtiles")  # fullmatch: no path, no line break
+_TOKEN = re.compile(r"[A-Za-z0-9]{8,64}")
+# A tile server's host and port as they may enter the Content-Security-Policy: nothing that could end a source
+# (space, ';', ',', quotes) and no user or password. ``{s}`` stands for a subdomain.
+_HOST = re.compile(r"(?:[A-Za-z0-9-]|\{s\})+(?:\.(?:[A-Za-z0-9-]|\{s\})+)*(?::\d{1,5})?")
 _RASTER = {2: "PNG", 3: "JPEG", 4: "WebP", 5: "AVIF"}  # PMTiles tile types a browser draws as an image
 
 
@@ -80,7 +83,7 @@ def folder() -> Path:
 
 def file_path(name: str) -> Path | None:
     """The PMTiles file called ``name`` in the folder, or None (no such file, or a name with a path in it)."""
-    if not _FILE_NAME.match(name) or name.startswith("."):
+    if not _FILE_NAME.fullmatch(name) or name.startswith("."):
         return None
     path = folder() / name
     return path if path.is_file() else None
@@ -111,7 +114,7 @@ def convert_mbtiles(source: Path) -> tuple[Path, int]:
     from pmtiles.convert import mbtiles_to_pmtiles
 
     target = folder() / f"{source.stem}.pmtiles"
-    if not _FILE_NAME.match(target.name):
+    if not _FILE_NAME.fullmatch(target.name):
         raise BasemapError(t("basemap_bad_name", name=source.name))
     if target.exists():
         raise BasemapError(t("basemap_exists", path=str(target)))
@@ -137,8 +140,13 @@ def _gcj_host(url: str) -> bool:
 
 
 def _web_url(url: str) -> bool:
-    parts = urlsplit(url.replace("{s}", "a"))
-    return parts.scheme in ("http", "https") and bool(parts.hostname) and not parts.username
+    """An http(s) address whose host (and port) is plain: letters, digits, dots, hyphens, ``{s}``."""
+    parts = urlsplit(url)
+    return (
+        parts.scheme in ("http", "https")
+        and bool(_HOST.fullmatch(parts.netloc))
+        and not any(c in url for c in " \t\r\n;,'\"<>\\")
+    )
 
 
 def validate(b: Basemap, street_bounds: Sequence[float] | None = None) -> Basemap:
@@ -154,19 +162,22 @@ def validate(b: Basemap, street_bounds: Sequence[float] | None = None) -> Basema
     if b.kind == "tianditu":
         if b.style not in TIANDITU_STYLES:
             raise BasemapError(t("basemap_bad_style", style=b.style))
-        if not _TOKEN.match(b.token):
+        if not _TOKEN.fullmatch(b.token):
             raise BasemapError(t("basemap_bad_token"))
         url = (b.url or TIANDITU_URL).rstrip("/")
         if not _web_url(url):
             raise BasemapError(t("basemap_bad_url", url=url))
         subdomains = b.subdomains or (TIANDITU_SUBDOMAINS if "{s}" in url else "")
-        if "{s}" in url and not re.fullmatch(r"[A-Za-z0-9]{1,16}", subdomains):
+        if not re.fullmatch(r"[A-Za-z0-9]{0,16}", subdomains) or ("{s}" in url and not subdomains):
             raise BasemapError(t("basemap_bad_subdomains"))
         return dataclasses.replace(b, url=url, subdomains=subdomains, file="", max_zoom=TIANDITU_MAX_ZOOM)
     if b.kind == "xyz":
         if not _web_url(b.url) or not all(k in b.url for k in ("{z}", "{x}", "{y}")):
             raise BasemapError(t("basemap_bad_xyz", url=b.url))
-        return dataclasses.replace(b, token="", file="", subdomains=b.subdomains or ("abc" if "{s}" in b.url else ""))
+        subdomains = b.subdomains or ("abc" if "{s}" in b.url else "")
+        if not re.fullmatch(r"[A-Za-z0-9]{0,16}", subdomains):
+            raise BasemapError(t("basemap_bad_subdomains"))
+        return dataclasses.replace(b, token="", file="", subdomains=subdomains)
     path = file_path(b.file)
     if path is None:
         raise BasemapError(t("basemap_no_file", name=b.file, folder=str(folder())))
@@ -286,7 +297,7 @@ def csp_img_sources(b: Basemap) -> list[str]:
     sources = []
     for url in tile_urls(b):
         parts = urlsplit(url)
-        if parts.scheme in ("http", "https") and parts.netloc:
+        if parts.scheme in ("http", "https") and _HOST.fullmatch(parts.netloc):  # validated; checked again here
             sources += [f"{parts.scheme}://{host}" for host in _hosts(parts.netloc, b.subdomains)]
     return list(dict.fromkeys(sources))
 

@@ -194,10 +194,28 @@ async def admin_command(request: Request) -> Response:
     return JSONResponse({"rc": rc, "stdout": out, "stderr": err})
 
 
+_chosen: list[tuple[float, str]] = [(float("-inf"), "")]  # (when read, the basemap file in force)
+
+
+def _chosen_file() -> str:
+    """The PMTiles file of the basemap in force ("" if none), read again at most every 5 s."""
+    read_at, name = _chosen[0]
+    if time.monotonic() - read_at > SecurityHeaders.REFRESH_S:
+        try:
+            chosen = basemap.current(_store().basemap_json())[0]
+        except Exception:  # no store (first start) or in trouble: nothing is served
+            logging.getLogger(__name__).debug("basemap not read", exc_info=True)
+            chosen = basemap.NONE
+        name = chosen.file if chosen.kind == "pmtiles" else ""
+        _chosen[0] = (time.monotonic(), name)
+    return name
+
+
 async def basemap_file(request: Request) -> Response:
-    """``/gp/basemap/<name>.pmtiles``: a file of the basemap folder, with range requests; nothing else."""
-    path = basemap.file_path(request.path_params["name"])
-    if path is None:
+    """``/gp/basemap/<name>.pmtiles``: the basemap file in force, with range requests; nothing else of the folder."""
+    name = request.path_params["name"]
+    path = basemap.file_path(name)
+    if path is None or name != await run_in_threadpool(_chosen_file):
         return Response(status_code=404)
     return FileResponse(path, media_type="application/octet-stream", headers={"cache-control": "private, max-age=3600"})
 

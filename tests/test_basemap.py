@@ -62,6 +62,13 @@ def test_tianditu_draws_the_map_and_its_labels_from_eight_servers_with_the_token
         (basemap.Basemap(kind="pmtiles", file="street.pmtiles"), "没有文件"),
         (basemap.Basemap(kind="pmtiles", file="../street.duckdb"), "没有文件"),
         (basemap.Basemap(kind="osm"), "无法识别"),
+        # nothing from an admin's address may end a CSP source and add directives of its own
+        (basemap.Basemap(kind="xyz", url="https://tiles.example.com;connect-src *;x/{z}/{x}/{y}.png"), "须是 http(s)"),
+        (dataclasses.replace(TIANDITU, url="https://mirror.example.com connect-src *"), "不是 http(s) 网址"),
+        (dataclasses.replace(TIANDITU, url="https://:x@mirror.example.com"), "不是 http(s) 网址"),
+        (dataclasses.replace(TIANDITU, url="https://mirror.example.com/'unsafe-inline'"), "不是 http(s) 网址"),
+        (dataclasses.replace(TIANDITU, subdomains="0;script-src *"), "子域名"),
+        (basemap.Basemap(kind="pmtiles", file="street.pmtiles\n"), "没有文件"),
     ],
 )
 def test_unusable_basemaps_are_refused_saying_what_to_fix(setting: basemap.Basemap, says: str, street: Store) -> None:
@@ -144,12 +151,15 @@ def test_the_server_serves_basemap_files_in_ranges_and_names_the_tile_servers_in
     from gridpulse import web
 
     path = tiles.write_pmtiles(basemap.folder() / "street.pmtiles", _bounds(street), range(13, 14))
+    tiles.write_pmtiles(basemap.folder() / "other.pmtiles", _bounds(street), range(13, 14))
     (basemap.folder() / "secret.txt").write_text("not a basemap")
+    admin_views.save_basemap(street, "admin", basemap.Basemap(kind="pmtiles", file="street.pmtiles"))
+    web._chosen[0] = (float("-inf"), "")  # read the choice now, not within the 5 s a server waits
     client = TestClient(Starlette(routes=web.routes(), middleware=[Middleware(web.SecurityHeaders)]))
     part = client.get("/gp/basemap/street.pmtiles", headers={"range": "bytes=0-126"})
     assert part.status_code == 206
     assert part.content == path.read_bytes()[:127]
-    for name in ("secret.txt", "..%2Fstreet.duckdb", "missing.pmtiles"):
+    for name in ("secret.txt", "..%2Fstreet.duckdb", "missing.pmtiles", "other.pmtiles"):  # only the one in force
         assert client.get(f"/gp/basemap/{name}").status_code == 404
     assert "tianditu" not in part.headers["content-security-policy"]
     admin_views.save_basemap(street, "admin", TIANDITU)

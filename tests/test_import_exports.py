@@ -40,6 +40,9 @@ def test_twelve_hour_clocks_two_digit_years_and_times_without_seconds() -> None:
                                   "2026-03-01 09:05:00"]  # fmt: skip
     assert _read(["26/3/1 8:00", "31.12.99"], "ymd") == ["2026-03-01 08:00:00", ""]  # 2099 is not a case's year
     assert _read(["31.12.25 8:00"], "dmy") == ["2025-12-31 08:00:00"]
+    # out of range is no time, never carried into the next hour or day
+    assert _read(["2026/3/1 25:00", "2026-03-01 10:75", "2026/03/01 23:59:60", "2026-03-01T24:30"], None) == [""] * 4
+    assert _read(["3/1/2026 24:00", "3/1/2026 11:60 PM"], "mdy") == ["", ""]
 
 
 def test_a_mapping_file_carries_the_date_order_and_a_wrong_one_is_named() -> None:
@@ -168,7 +171,9 @@ def test_re_importing_the_same_grids_moves_nothing_and_renumbered_grids_keep_cas
     assert after.loc["A1", "grid_code"] == "N" + fixtures.code(5)[-4:]
 
 
-def _shapefile_zip(tmp_path: Path, encoding: str, names: list[str], communities: list[str]) -> Path:
+def _shapefile_zip(
+    tmp_path: Path, encoding: str, names: list[str], communities: list[str], ldid: int = 0, fields: tuple = ()
+) -> Path:
     """A zipped Shapefile as a surveying office sends it: its .dbf in ``encoding``, no .cpg, no code page byte."""
     import zipfile
 
@@ -177,19 +182,22 @@ def _shapefile_zip(tmp_path: Path, encoding: str, names: list[str], communities:
     from geo import shapes
     from tests import fixtures
 
-    folder = tmp_path / encoding
+    folder = tmp_path / f"{encoding}-{ldid}"
     folder.mkdir()
-    layer = gpd.GeoDataFrame({"code": [fixtures.code(1), fixtures.code(2)], "name": names, "community": communities},
-                             geometry=[fixtures.cell(1), fixtures.cell(2)], crs=shapes.WGS84)  # fmt: skip
+    columns = fields or ("code", "name", "community")
+    values = ([fixtures.code(1), fixtures.code(2)], names, communities)
+    layer = gpd.GeoDataFrame(dict(zip(columns, values, strict=True)), geometry=[fixtures.cell(1), fixtures.cell(2)],
+                             crs=shapes.WGS84)  # fmt: skip
     layer.to_file(folder / "grids.shp", driver="ESRI Shapefile", encoding=encoding)
     dbf = bytearray((folder / "grids.dbf").read_bytes())
-    dbf[29] = 0  # no language driver id, as many tools write it
+    dbf[29] = ldid  # no language driver id (0), or ArcGIS's "system ANSI page" (0x57): the page is not named
     (folder / "grids.dbf").write_bytes(bytes(dbf))
-    with zipfile.ZipFile(tmp_path / f"grids-{encoding}.zip", "w") as zf:
+    target = tmp_path / f"grids-{encoding}-{ldid}.zip"
+    with zipfile.ZipFile(target, "w") as zf:
         for part in folder.iterdir():
             if part.suffix != ".cpg":
                 zf.write(part, part.name)
-    return tmp_path / f"grids-{encoding}.zip"
+    return target
 
 
 @pytest.mark.parametrize(
@@ -214,6 +222,20 @@ def test_a_shapefile_without_a_cpg_is_read_in_its_chinese_encoding(
     assert stored["grid_name"].tolist() == names
     assert stored["community"].tolist() == communities
     assert any(said in w for w in summary.warnings)
+
+
+def test_arcgis_shapefiles_and_chinese_field_names_with_plain_values_are_read_in_gbk(
+    street: Store,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    from gridpulse.ingest import grids
+
+    path = _shapefile_zip(tmp_path, "gbk", ["第1网格", "第2网格"], ["甲社区", "甲社区"], ldid=0x57)
+    grids.import_grids(street, path)
+    assert table(street, "grids")["grid_name"].tolist() == ["第1网格", "第2网格"]
+    plain = _shapefile_zip(tmp_path, "gbk", ["G1", "G2"], ["A", "A"], fields=("网格编码", "网格名称", "所属社区"))
+    grids.import_grids(street, plain)  # only the field names are Chinese: found by their names all the same
+    assert table(street, "grids")["grid_name"].tolist() == ["G1", "G2"]
 
 
 def test_kml_extended_data_keeps_its_chinese_field_names(street: Store, tmp_path: Path) -> None:  # noqa: F811
@@ -258,3 +280,19 @@ def test_the_grid_benchmark_imports_the_layer_it_writes_and_prints_both_timings(
     lines = bench_grids.table(results).splitlines()
     assert lines[0].startswith("| 网格数 |")
     assert lines[2].startswith("| 40 |")
+
+
+def test_an_old_excel_sheet_starting_below_row_one_keeps_its_row_numbers(street: Store, tmp_path: Path) -> None:  # noqa: F811
+    import xlwt
+
+    wb = xlwt.Workbook(encoding="utf-8")
+    ws = wb.add_sheet("工单")
+    for col, head in enumerate(["工单编号", "受理时间"], start=1):  # the table begins at B3
+        ws.write(2, col, head)
+    ws.write(3, 1, "A1")
+    ws.write(3, 2, "2026-03-01 09:00")
+    ws.write(5, 1, "A2")
+    ws.write(5, 2, "下周")
+    wb.save(str(tmp_path / "offset.xls"))
+    summary = run.import_file(street, "cases", tmp_path / "offset.xls")
+    assert street.import_rejects(summary.record["import_id"])["row_number"].tolist() == [6]  # as Excel shows it

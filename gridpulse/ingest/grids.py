@@ -90,9 +90,12 @@ def _dbf_encoding(path: Path, shp: str) -> str | None:
         if stem + ".cpg" in names or dbf is None:
             return None
         data = zf.read(dbf)
-    if len(data) < 32 or data[29] != 0:  # a language driver id: the file names its code page itself
+    # A language driver id names the code page, except 0 and 0x57 ("the system's ANSI page", as ArcGIS writes).
+    if len(data) < 32 or data[29] not in (0, 0x57):
         return None
-    body = data[int.from_bytes(data[8:10], "little") :]
+    header = int.from_bytes(data[8:10], "little")
+    names = b"".join(data[at : at + 11].split(b"\0")[0] for at in range(32, header - 31, 32))  # field names
+    body = names + data[header:]
     if body.isascii():
         return None
     try:

@@ -365,8 +365,7 @@ def _xls(path: Path, sheet: str | None, chunk_rows: int) -> Table:
             raise _fail("lim_columns", name=path.name, n=ws.total_width, limit=limits.MAX_COLUMNS)
         if ws.total_height > limits.MAX_ROWS + TITLE_SCAN_ROWS:
             raise _fail("lim_rows", name=path.name, limit=limits.MAX_ROWS)
-        first_row = (ws.start or (0, 0))[0] + 1  # calamine's rows begin at the first used one
-        rows = enumerate(ws.iter_rows(), start=first_row)
+        rows = enumerate(ws.iter_rows(), start=1)  # calamine pads from the sheet's first row: numbers as shown
     except ImportFileError:
         raise
     except Exception as err:  # a broken or encrypted workbook: calamine raises its own kinds

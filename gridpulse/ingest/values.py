@@ -172,14 +172,16 @@ def _ordered(raw: pd.Series, order: str, four_digit_year: bool, latest: datetime
     pivot = latest.year % 100 + 1
     year = year.where(~short, np.where(year <= pivot, 2000 + year, 1900 + year))
     hour = pd.to_numeric(p["h"]).fillna(0).astype(int)
+    minute, second = pd.to_numeric(p["mi"]).fillna(0), pd.to_numeric(p["s"]).fillna(0)
     marker = p["ap1"].fillna(p["ap2"]).fillna("").str.replace(".", "", regex=False).str.upper()
     pm, am = marker.isin(["PM", "下午"]), marker.isin(["AM", "上午"])
-    bad_clock = (pm | am) & ((hour > 12) | (hour == 0))
+    # 25:00 or 10:75 is no time (pandas would carry it into the next hour or day)
+    bad_clock = ((pm | am) & ((hour > 12) | (hour == 0))) | (hour > 23) | (minute > 59) | (second > 59)
     hour = hour.where(~(pm & (hour < 12)), hour + 12).where(~(am & (hour == 12)), 0)
     stamps = pd.to_datetime(
         pd.DataFrame({
             "year": year, "month": pd.to_numeric(p["m"]), "day": pd.to_numeric(p["d"]), "hour": hour,
-            "minute": pd.to_numeric(p["mi"]).fillna(0), "second": pd.to_numeric(p["s"]).fillna(0),
+            "minute": minute, "second": second,
         }),
         errors="coerce",
     )  # fmt: skip
