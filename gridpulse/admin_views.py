@@ -10,7 +10,8 @@ from dataclasses import asdict
 
 import pandas as pd
 
-from gridpulse import basemap, clock, exports, targets, views
+from geo import shapes
+from gridpulse import basemap, clock, exports, targets
 from gridpulse.ingest.mapping import MappingSpec
 from gridpulse.scope import Scope
 from gridpulse.store import Store
@@ -86,7 +87,7 @@ def save_basemap(store: Store, username: str, chosen: basemap.Basemap) -> basema
 
     Nothing is saved when it is refused. The audit line names the kind and file, never the token.
     """
-    grids = views.grid_shapes(store, Scope.street())
+    grids = shapes.grids_frame(store.grid_shapes(Scope.street()))  # the bounds only: no display outlines
     checked = basemap.validate(chosen, grids.total_bounds if len(grids) else None)
     store.save_basemap_json(None if checked.kind == "none" else checked.to_json())
     store.audit(clock.now(), username, "basemap", "", describe_basemap(checked))

@@ -50,6 +50,7 @@ _TOKEN = re.compile(r"[A-Za-z0-9]{8,64}")
 # A tile server's host and port as they may enter the Content-Security-Policy: nothing that could end a source
 # (space, ';', ',', quotes) and no user or password. ``{s}`` stands for a subdomain.
 _HOST = re.compile(r"(?:[A-Za-z0-9-]|\{s\})+(?:\.(?:[A-Za-z0-9-]|\{s\})+)*(?::\d{1,5})?")
+_SUBDOMAINS = re.compile(r"[A-Za-z0-9]{0,16}")
 _RASTER = {2: "PNG", 3: "JPEG", 4: "WebP", 5: "AVIF"}  # PMTiles tile types a browser draws as an image
 
 
@@ -168,14 +169,14 @@ def validate(b: Basemap, street_bounds: Sequence[float] | None = None) -> Basema
         if not _web_url(url):
             raise BasemapError(t("basemap_bad_url", url=url))
         subdomains = b.subdomains or (TIANDITU_SUBDOMAINS if "{s}" in url else "")
-        if not re.fullmatch(r"[A-Za-z0-9]{0,16}", subdomains) or ("{s}" in url and not subdomains):
+        if not _SUBDOMAINS.fullmatch(subdomains) or ("{s}" in url and not subdomains):
             raise BasemapError(t("basemap_bad_subdomains"))
         return dataclasses.replace(b, url=url, subdomains=subdomains, file="", max_zoom=TIANDITU_MAX_ZOOM)
     if b.kind == "xyz":
         if not _web_url(b.url) or not all(k in b.url for k in ("{z}", "{x}", "{y}")):
             raise BasemapError(t("basemap_bad_xyz", url=b.url))
         subdomains = b.subdomains or ("abc" if "{s}" in b.url else "")
-        if not re.fullmatch(r"[A-Za-z0-9]{0,16}", subdomains):
+        if not _SUBDOMAINS.fullmatch(subdomains):
             raise BasemapError(t("basemap_bad_subdomains"))
         return dataclasses.replace(b, token="", file="", subdomains=subdomains)
     path = file_path(b.file)
@@ -207,8 +208,8 @@ def from_json(text: str) -> Basemap:
     """A saved setting; unknown keys are ignored, wrong types refused."""
     try:
         raw = json.loads(text)
-        fields = {f.name: f.type for f in dataclasses.fields(Basemap)}
-        values = {k: (int(v) if k == "max_zoom" else str(v)) for k, v in raw.items() if k in fields}
+        names = {f.name for f in dataclasses.fields(Basemap)}
+        values = {k: (int(v) if k == "max_zoom" else str(v)) for k, v in raw.items() if k in names}
         return Basemap(**values)
     except (ValueError, TypeError, AttributeError) as err:
         raise BasemapError(t("basemap_bad_json")) from err

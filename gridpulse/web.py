@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 import mimetypes
 import time
-from collections.abc import Callable
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -74,40 +73,54 @@ def content_security_policy(tile_sources: list[str] | None = None) -> str:
     ])  # fmt: skip
 
 
-def saved_tile_sources() -> list[str]:
-    """The tile servers of the basemap an admin saved (every process reads the same store)."""
-    try:
-        return basemap.csp_img_sources(basemap.current(_store().basemap_json())[0])
-    except Exception:  # no store yet (first start) or in trouble: the server-wide basemap only
-        logging.getLogger(__name__).debug("basemap not read for the policy", exc_info=True)
-        return basemap.csp_img_sources(basemap.current(None)[0])
+REFRESH_S = 5.0  # an admin's new basemap reaches the policy and the served file within this many seconds
+_in_force: list[tuple[float, basemap.Basemap]] = [(float("-inf"), basemap.NONE)]  # (when read, what)
+
+
+def basemap_in_force() -> basemap.Basemap:
+    """The basemap an admin saved (every process reads the same store), read again at most every ``REFRESH_S``.
+
+    No store yet (first start) or in trouble: the server-wide basemap only.
+    """
+    read_at, chosen = _in_force[0]
+    if time.monotonic() - read_at > REFRESH_S:
+        try:
+            chosen = basemap.current(_store().basemap_json())[0]
+        except Exception:
+            logging.getLogger(__name__).debug("basemap not read", exc_info=True)
+            chosen = basemap.current(None)[0]
+        _in_force[0] = (time.monotonic(), chosen)
+    return chosen
+
+
+async def _basemap_now() -> basemap.Basemap:
+    """``basemap_in_force()`` without leaving the event loop while the last reading is fresh."""
+    read_at, chosen = _in_force[0]
+    return chosen if time.monotonic() - read_at <= REFRESH_S else await run_in_threadpool(basemap_in_force)
 
 
 class SecurityHeaders:
     """Adds CSP, anti-framing and no-sniff headers to every HTTP response (websockets pass through).
 
     The policy names the basemap's tile servers, which an admin may change while the server runs
-    (in any process): it is read again at most every ``REFRESH_S`` seconds.
+    (in any process): the headers are built again when the basemap in force (``basemap_in_force``) changes.
     """
 
-    REFRESH_S = 5.0
-
-    def __init__(self, app: ASGIApp, tile_sources: Callable[[], list[str]] = saved_tile_sources) -> None:
+    def __init__(self, app: ASGIApp) -> None:
         self.app = app
-        self.tile_sources = tile_sources
-        self.read_at = float("-inf")
+        self.built_for: basemap.Basemap | None = None
         self.headers: list[tuple[bytes, bytes]] = []
 
     async def _current_headers(self) -> list[tuple[bytes, bytes]]:
-        if time.monotonic() - self.read_at > self.REFRESH_S:
-            sources = await run_in_threadpool(self.tile_sources)
+        chosen = await _basemap_now()
+        if chosen != self.built_for:
             self.headers = [
-                (b"content-security-policy", content_security_policy(sources).encode()),
+                (b"content-security-policy", content_security_policy(basemap.csp_img_sources(chosen)).encode()),
                 (b"x-frame-options", b"SAMEORIGIN"),
                 (b"x-content-type-options", b"nosniff"),
                 (b"referrer-policy", b"same-origin"),
             ]
-            self.read_at = time.monotonic()
+            self.built_for = chosen
         return self.headers
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -194,28 +207,12 @@ async def admin_command(request: Request) -> Response:
     return JSONResponse({"rc": rc, "stdout": out, "stderr": err})
 
 
-_chosen: list[tuple[float, str]] = [(float("-inf"), "")]  # (when read, the basemap file in force)
-
-
-def _chosen_file() -> str:
-    """The PMTiles file of the basemap in force ("" if none), read again at most every 5 s."""
-    read_at, name = _chosen[0]
-    if time.monotonic() - read_at > SecurityHeaders.REFRESH_S:
-        try:
-            chosen = basemap.current(_store().basemap_json())[0]
-        except Exception:  # no store (first start) or in trouble: nothing is served
-            logging.getLogger(__name__).debug("basemap not read", exc_info=True)
-            chosen = basemap.NONE
-        name = chosen.file if chosen.kind == "pmtiles" else ""
-        _chosen[0] = (time.monotonic(), name)
-    return name
-
-
 async def basemap_file(request: Request) -> Response:
     """``/gp/basemap/<name>.pmtiles``: the basemap file in force, with range requests; nothing else of the folder."""
     name = request.path_params["name"]
     path = basemap.file_path(name)
-    if path is None or name != await run_in_threadpool(_chosen_file):
+    chosen = await _basemap_now()
+    if path is None or chosen.kind != "pmtiles" or name != chosen.file:
         return Response(status_code=404)
     return FileResponse(path, media_type="application/octet-stream", headers={"cache-control": "private, max-age=3600"})
 

@@ -72,14 +72,31 @@ def _choose(page, select, option: str) -> None:
     raise AssertionError(f"the list never offered {option}")
 
 
+def _tiles_drawn(page, at_least: int) -> list[str]:
+    """The sources of the basemap tiles the shown map has drawn, once there are ``at_least`` of them."""
+    drawn = browserkit.eval_in_map(page, TILES_DRAWN, until=lambda v: bool(v) and len(v) >= at_least)
+    assert drawn
+    return drawn
+
+
+def _save_picture(page, name: str) -> Path:
+    """Click the map's camera button and keep the picture it downloads."""
+    button = page.locator(MAP).first.content_frame.locator(".gp-map-picture a, .gp-map-picture button").first
+    assert button.get_attribute("title") == "下载地图图片（PNG）"
+    with page.expect_download(timeout=60_000) as download:
+        button.click()
+    assert download.value.suggested_filename.endswith(".png")
+    picture = browserkit.ARTIFACTS / name
+    download.value.save_as(picture)
+    return picture
+
+
 def test_the_heatmap_draws_on_a_pmtiles_basemap_served_here_and_saves_as_a_picture(server: str, browser) -> None:
     context, outside = browserkit.new_context(browser, accept_downloads=True)
     page = context.new_page()
     browserkit.log_in(page, server, "leader")
     _heatmap(page)
-    drawn = browserkit.eval_in_map(page, TILES_DRAWN, until=lambda v: bool(v) and len(v) >= 4)
-    assert drawn
-    assert all(src.startswith("blob:") for src in drawn)
+    assert all(src.startswith("blob:") for src in _tiles_drawn(page, 4))
     attribution = browserkit.eval_in_map(
         page, "() => document.querySelector('.leaflet-control-attribution').textContent", until=bool
     )
@@ -87,14 +104,7 @@ def test_the_heatmap_draws_on_a_pmtiles_basemap_served_here_and_saves_as_a_pictu
     assert "Leaflet" in attribution
     browserkit.ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(browserkit.ARTIFACTS / "basemap-pmtiles.png"))
-    # Any map as a picture: the camera button saves what is shown, basemap included.
-    button = page.locator(MAP).first.content_frame.locator(".gp-map-picture a, .gp-map-picture button").first
-    assert button.get_attribute("title") == "下载地图图片（PNG）"
-    with page.expect_download(timeout=60_000) as download:
-        button.click()
-    picture = browserkit.ARTIFACTS / "map-picture.png"
-    download.value.save_as(picture)
-    assert download.value.suggested_filename.endswith(".png")
+    picture = _save_picture(page, "map-picture.png")  # any map as a picture: what is shown, basemap included
     assert picture.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert picture.stat().st_size > 10_000
     assert outside == []
@@ -124,17 +134,12 @@ def test_tianditu_set_on_the_admin_page_is_asked_with_the_token_for_the_map_and_
         leader = leader_context.new_page()
         browserkit.log_in(leader, server, "leader")
         _heatmap(leader)
-        drawn = browserkit.eval_in_map(leader, TILES_DRAWN, until=lambda v: bool(v) and len(v) >= 8)
-        assert drawn
-        assert all(src.startswith(tile_server.url) for src in drawn)
+        assert all(src.startswith(tile_server.url) for src in _tiles_drawn(leader, 8))
         asked = [parse_qs(urlsplit(p).query) for p in tile_server.requests]
         assert {q["LAYER"][0] for q in asked} == {"vec", "cva"}  # the map and its label layer
         assert all(q["tk"] == [TOKEN] and q["TILEMATRIXSET"] == ["w"] for q in asked)
         leader.screenshot(path=str(browserkit.ARTIFACTS / "basemap-tianditu.png"))
-        button = leader.locator(MAP).first.content_frame.locator(".gp-map-picture a, .gp-map-picture button").first
-        with leader.expect_download(timeout=60_000) as download:
-            button.click()
-        download.value.save_as(browserkit.ARTIFACTS / "map-picture-tianditu.png")
+        _save_picture(leader, "map-picture-tianditu.png")
         assert leader_outside == []
         leader_context.close()
         assert outside == []

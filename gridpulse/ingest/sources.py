@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import itertools
 import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -79,7 +80,7 @@ def _find_header(
     for number, row in rows:
         filled = _filled(row)
         if filled >= 2:
-            return number, row, [_title(r) for _, r in titles], []
+            return number, row, [_first_filled(r) for _, r in titles], []
         if filled == 1:
             titles.append((number, row))
             if len(titles) > TITLE_SCAN_ROWS:
@@ -90,13 +91,13 @@ def _find_header(
     return number, row, [], rest
 
 
-def _title(row: list[Any]) -> str:
-    return next(str(v).strip() for v in row if v is not None and str(v).strip())
+def _first_filled(row: Iterable[Any]) -> str:
+    """The row's first filled cell as text, stripped ("" when the row holds nothing)."""
+    return next((text for v in row if v is not None and (text := str(v).strip())), "")
 
 
 def _is_total(row: list[Any]) -> bool:
-    first = next((str(v) for v in row if v is not None and str(v).strip()), "")
-    return "".join(first.split()).rstrip(":：").lower() in TOTAL_WORDS
+    return "".join(_first_filled(row).split()).rstrip(":：").lower() in TOTAL_WORDS
 
 
 def open_table(path: Path, sheet: str | None = None, chunk_rows: int = CHUNK_ROWS) -> Table:
@@ -131,8 +132,9 @@ def detect_encoding(path: Path, head: bytes) -> str:
     else:
         if _looks_binary(head):
             raise _fail("imp_binary", name=path.name)
-        candidates = ["utf-8", chinese_encoding(head)]
-        candidates += ["gb18030"] if candidates[-1] != "gb18030" else []
+        if _decodes(path, "utf-8"):  # most files: no need to weigh Chinese encodings
+            return "utf-8"
+        candidates = list(dict.fromkeys([chinese_encoding(head), "gb18030"]))
     for encoding in candidates:
         if _decodes(path, encoding):
             return encoding
@@ -202,8 +204,8 @@ def _csv(path: Path, encoding: str, text_head: str, chunk_rows: int) -> Table:
         raise
     given_back: list[RawRow] = [(n, row, "", "") for n, row in back]
     rows = _csv_rows(reader, header_record + len(back), reader.line_num)
-    return Table(path, "csv", encoding, headers, _chunks([*given_back, *rows] if given_back else rows, headers,
-                                                         chunk_rows, close=fh.close), titles)  # fmt: skip
+    return Table(path, "csv", encoding, headers, _chunks(itertools.chain(given_back, rows), headers, chunk_rows,
+                                                         close=fh.close), titles)  # fmt: skip
 
 
 def _csv_rows(reader: Any, record: int, line: int) -> Iterator[RawRow]:
@@ -336,7 +338,7 @@ def _sheet_table(path: Path, fmt: str, title: str, sheets: list[str], rows: Iter
     except ImportFileError:
         close()
         raise
-    raw = _sheet_rows(path, [*back, *scan] if back else scan, header_number)
+    raw = _sheet_rows(path, itertools.chain(back, scan), header_number)  # lazily: a sheet is never held whole
     return Table(path, fmt, None, headers, _chunks(raw, headers, chunk_rows, close=close), titles)
 
 
