@@ -51,7 +51,8 @@ def matrix() -> None:
 
 def ranking() -> None:
     st.subheader(t("meeting_ranking", n=meeting.RANKING_ROWS))
-    widgets.ranking(cache.view(views.grid_performance, f, cache.as_of()), meeting.RANKING_ROWS, static=True)
+    as_of = cache.as_of()
+    widgets.ranking(cache.view(views.grid_performance, f, as_of), (f, as_of), meeting.RANKING_ROWS, static=True)
 
 
 def overdue() -> None:

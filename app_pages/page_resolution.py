@@ -16,7 +16,7 @@ if not perf["cases"].any():
     st.info(t("empty"))
 
 st.subheader(t("ranking"))
-widgets.ranking(perf)
+widgets.ranking(perf, (f, cache.as_of()))
 
 metric = st.selectbox(t("res_map_metric"), list(maps.HIGHER_IS_BETTER)[2:], format_func=t, key="res_metric")
 rendered, legend = mapview.cached(

@@ -110,7 +110,7 @@ def _rank(store: Store, cfg: targets.Settings, base: Scope, whole: Filters, as_o
         rows[f"{metric}_high"] = shrunk["high"].to_numpy()
         pooled = metrics.ratio(k.sum(), n.sum())
         rows[f"{metric}_pooled"] = pooled  # the funnel plot's centre line: the same rows as the classes
-        classes = [fairness.funnel_class(int(a), int(b), pooled) for a, b in zip(k, n, strict=True)]
+        classes = fairness.funnel_classes(k, n, pooled)
         # Store the class as "better/worse", whichever way the rate runs.
         rows[f"{metric}_funnel"] = pd.array([None if c is None else (c if better else -c) for c in classes], "Int8")
         weight = cfg.weights.get(metric, 0.0) if metric in targets.SCORED else 0.0

@@ -94,6 +94,8 @@ class Accounts(Connection):
         return self.read_only or getattr(self, "_auth_con", None) is not None
 
     def _auth_df(self, text: str, params: Mapping[str, Any] | None = None) -> pd.DataFrame:
+        if not self._auth_in_memory():  # a read of the file needs no lock: each query has its own cursor
+            return self.records_query(text, params)
         with self._auth_lock:
             if not self._auth_in_memory():
                 return self.records_query(text, params)
@@ -115,6 +117,9 @@ class Accounts(Connection):
 
     def session_secret(self) -> str:
         """The key that signs session cookies: made once per database, so every server process shares it."""
+        known = getattr(self, "_session_secret", None)
+        if known is not None:  # read on every page run: no lock once known
+            return known
         with self._auth_lock:
             secret = getattr(self, "_session_secret", None) or self.meta().get("session_secret")
             if secret is None and not self._auth_in_memory():

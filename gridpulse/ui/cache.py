@@ -54,7 +54,7 @@ def _call(
     return _cached(key, fn, scope, args, kwargs)
 
 
-@st.cache_data(show_spinner=False, ttl=3600, max_entries=256)
+@st.cache_data(show_spinner=False, ttl=3600, max_entries=4096)
 def _cached(
     key: str,
     _fn: Callable[..., Any],
@@ -76,7 +76,7 @@ def view(fn: Callable[..., R], *args: Any, **kwargs: Any) -> R:
     return _call(data_key(), fn, session.current_scope(), args, tuple(sorted(kwargs.items())))
 
 
-@st.cache_data(show_spinner=False, ttl=3600, max_entries=128)
+@st.cache_data(show_spinner=False, ttl=3600, max_entries=4096)
 def _built(key: str, _build: Callable[[], Any]) -> Any:
     return _build()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import altair as alt
 import pandas as pd
@@ -103,9 +104,15 @@ def meeting_style(dark: bool) -> None:
     st.html(f"<style>{''.join(css)}</style>")
 
 
-def ranking(perf: pd.DataFrame, rows: int | None = None, static: bool = False) -> None:
-    """The per-grid ranking table (sample sizes beside the rates), optionally its top rows."""
-    text, status = views.ranking_table(perf, cache.unscoped(scorecard.settings))
+def ranking(perf: pd.DataFrame, what: tuple[Any, ...], rows: int | None = None, static: bool = False) -> None:
+    """The per-grid ranking table (sample sizes beside the rates), optionally its top rows.
+
+    ``what`` names what ``perf`` was computed from (the filters and the as-of): the table's text and
+    target states (a test against chance per cell) are built once for it, not at every page run.
+    """
+    text, status = cache.built(
+        ("ranking", *what), lambda: views.ranking_table(perf, cache.unscoped(scorecard.settings))
+    )
     if rows is not None:
         text, status = text.head(rows), status.head(rows)
     status_table(text, status, static=static)
