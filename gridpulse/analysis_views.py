@@ -14,7 +14,7 @@ from datetime import datetime
 
 import pandas as pd
 
-from gridpulse import alerts, hotspots, privacy, repeats
+from gridpulse import alerts, hotspots, privacy, repeats, street_memo
 from gridpulse.filters import Filters
 from gridpulse.scope import Scope
 from gridpulse.store import Store
@@ -46,8 +46,12 @@ def alert_list(store: Store, scope: Scope, as_of: datetime) -> pd.DataFrame:
     categories = store.distinct_values(STREET, "category")
     if weeks < alerts.EARS_LAG + 2 or grids.empty or not categories:
         return alerts.alert_table(alerts.dense(pd.DataFrame(), [], [], 0), grids.head(0), [], as_of)
-    counts = alerts.dense(store.weekly_counts(STREET, as_of, weeks), list(grids["grid_code"]), categories, weeks)
-    return _visible(store, scope, alerts.alert_table(counts, grids, categories, as_of))
+
+    def street_alerts() -> pd.DataFrame:  # the street's, the same for every user (street_memo): then cut
+        counts = alerts.dense(store.weekly_counts(STREET, as_of, weeks), list(grids["grid_code"]), categories, weeks)
+        return alerts.alert_table(counts, grids, categories, as_of)
+
+    return _visible(store, scope, street_memo.shared(store, ("alerts", as_of), street_alerts))
 
 
 def grid_hotspots(store: Store, scope: Scope, f: Filters) -> pd.DataFrame:

@@ -7,16 +7,12 @@ among their own two; the rows they get back are still only their own grids.
 
 from __future__ import annotations
 
-import os
-import threading
-from collections import OrderedDict
 from datetime import datetime
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from gridpulse import fairness, formats, metrics, targets
+from gridpulse import fairness, formats, metrics, street_memo, targets
 from gridpulse.filters import Filters
 from gridpulse.scope import GRID_HEAD, LIAISON, Scope
 from gridpulse.store import Store
@@ -53,46 +49,23 @@ def ranking(store: Store, scope: Scope, f: Filters, as_of: datetime, unit: str) 
     return rows[rows["key"].isin(_visible(store, scope, f, unit, rows["key"]))].reset_index(drop=True)
 
 
-# The street's ranking is the same for every user, and several views of one page need it (the grid
-# table, the lists, the ranking): it is computed once per data version, settings, period and unit,
-# then shared. Keyed by the database file's identity too, so a replaced file is never answered from here.
-_RANKED: OrderedDict[tuple[Any, ...], pd.DataFrame] = OrderedDict()
-_RANKED_LOCK = threading.Lock()
-RANKED_KEPT = 64
-
-
 def _all_ranked(store: Store, scope: Scope, f: Filters, as_of: datetime, unit: str) -> pd.DataFrame:
-    """Every unit of the street ranked (the scope decides nothing but a liaison's cases: their department's)."""
+    """Every unit of the street ranked (the scope decides nothing but a liaison's cases: their department's).
+
+    The same for every user, and several views of one page need it (the grid table, the lists, the
+    ranking): computed once per data version, settings, period and unit (``street_memo``).
+    """
     if unit not in UNITS:
         raise ValueError(unit)
     whole = Filters(f.start, f.end, (), (), f.categories, f.sources)
     # A liaison's figures are their department's cases in every grid: ranked on those, not on all cases.
     base = scope if scope.role == LIAISON else Scope.street()
-    info = os.stat(store.path)
-    meta = store.meta()  # one read for the data version and the settings (this is every page's hot path)
-    saved = meta.get(TARGETS_KEY)
-    key = (
-        str(store.path),
-        info.st_dev,
-        info.st_ino,
-        meta.get("data_version", "0"),
-        saved,
-        whole,
-        as_of,
-        unit,
-        base,
+    saved = store.meta().get(TARGETS_KEY)
+    return street_memo.shared(
+        store,
+        ("ranked", saved, whole, as_of, unit, base),
+        lambda: _rank(store, targets.load(saved), base, whole, as_of, unit),
     )
-    with _RANKED_LOCK:
-        known = _RANKED.get(key)
-        if known is not None:
-            _RANKED.move_to_end(key)
-            return known.copy()
-    rows = _rank(store, targets.load(saved), base, whole, as_of, unit)
-    with _RANKED_LOCK:
-        _RANKED[key] = rows
-        while len(_RANKED) > RANKED_KEPT:
-            _RANKED.popitem(last=False)
-    return rows.copy()
 
 
 def _rank(store: Store, cfg: targets.Settings, base: Scope, whole: Filters, as_of: datetime, unit: str) -> pd.DataFrame:

@@ -1,0 +1,47 @@
+"""Street-wide results shared by every user's views, computed once per data version and kept for a while.
+
+Several figures are taken over the whole street whatever the user's scope (the fair ranking, the
+early-warning baseline) and only then cut to the rows the scope may see. Each scope's view is cached
+apart (``gridpulse.ui.cache``), so without this the street-wide work was redone once per grid head.
+Keyed by the database's identity (a replaced file is never answered from here) and its data version,
+plus whatever the caller names; bounded, least recently used first out.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from typing import Any
+
+import pandas as pd
+
+from gridpulse.store import Store
+
+KEPT = 64
+
+_MEMO: OrderedDict[tuple[Any, ...], pd.DataFrame] = OrderedDict()
+_LOCK = threading.Lock()
+
+
+def street_key(store: Store) -> tuple[Any, ...]:
+    """The database's identity and its data version: one read of ``meta`` (every page's hot path)."""
+    info = os.stat(store.path)
+    return str(store.path), info.st_dev, info.st_ino, store.meta().get("data_version", "0")
+
+
+def shared(store: Store, key: tuple[Hashable, ...], compute: Callable[[], pd.DataFrame]) -> pd.DataFrame:
+    """``compute()``, or a copy of what it gave for the same street, data version and ``key``."""
+    full = (*street_key(store), *key)
+    with _LOCK:
+        known = _MEMO.get(full)
+        if known is not None:
+            _MEMO.move_to_end(full)
+            return known.copy()
+    rows = compute()
+    with _LOCK:
+        _MEMO[full] = rows
+        while len(_MEMO) > KEPT:
+            _MEMO.popitem(last=False)
+    return rows.copy()
