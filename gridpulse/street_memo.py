@@ -23,6 +23,7 @@ KEPT = 64
 
 _MEMO: OrderedDict[tuple[Any, ...], pd.DataFrame] = OrderedDict()
 _LOCK = threading.Lock()
+_COMPUTING: dict[tuple[Any, ...], threading.Lock] = {}  # one lock per key being computed
 
 
 def street_key(store: Store) -> tuple[Any, ...]:
@@ -35,13 +36,22 @@ def shared(store: Store, key: tuple[Hashable, ...], compute: Callable[[], pd.Dat
     """``compute()``, or a copy of what it gave for the same street, data version and ``key``."""
     full = (*street_key(store), *key)
     with _LOCK:
-        known = _MEMO.get(full)
-        if known is not None:
-            _MEMO.move_to_end(full)
-            return known.copy()
-    rows = compute()
-    with _LOCK:
-        _MEMO[full] = rows
-        while len(_MEMO) > KEPT:
-            _MEMO.popitem(last=False)
+        computing = _COMPUTING.setdefault(full, threading.Lock())
+    with computing:  # the first asker computes; the others (a dozen grid heads logging in at once) wait for it
+        with _LOCK:
+            known = _MEMO.get(full)
+            if known is not None:
+                _MEMO.move_to_end(full)
+                return known.copy()
+        try:
+            rows = compute()
+        except BaseException:
+            with _LOCK:
+                _COMPUTING.pop(full, None)
+            raise
+        with _LOCK:  # kept before its lock goes: a later asker finds it
+            _MEMO[full] = rows
+            _COMPUTING.pop(full, None)
+            while len(_MEMO) > KEPT:
+                _MEMO.popitem(last=False)
     return rows.copy()

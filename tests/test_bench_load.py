@@ -16,6 +16,7 @@ def _check(row: dict[str, object]) -> None:
     assert not math.isnan(row["login_p95"])
     assert row["import_rc"] == 0
     assert row["rss_mb"] > 0
+    assert not math.isnan(row["first_login"])  # each role logged in once before the load
 
 
 def test_clients_log_in_click_and_import_through_the_protocol(tmp_path: Path) -> None:
