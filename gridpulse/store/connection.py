@@ -168,17 +168,18 @@ class Connection:
     def is_demo(self) -> bool:
         return self.meta().get("source") == "demo"
 
-    def as_of(self) -> datetime:
+    def as_of(self, meta: Mapping[str, str] | None = None) -> datetime:
         """The moment figures are taken at: the demo's fixed 'now', else the clock's minute (Beijing time).
 
         To the minute, not the second: it is part of every cache key of figures taken "now".
+        ``meta``: the meta data already read in this page run (one read serves several questions).
         """
-        value = self.meta().get("as_of")
+        value = (self.meta() if meta is None else meta).get("as_of")
         return datetime.fromisoformat(value) if value else clock.this_minute()
 
-    def data_version(self) -> str:
+    def data_version(self, meta: Mapping[str, str] | None = None) -> str:
         """Bumped by every import in the import's own transaction: cached figures are keyed by it."""
-        return self.meta().get("data_version", "0")
+        return (self.meta() if meta is None else meta).get("data_version", "0")
 
     def bump_data_version(self) -> None:
         """The data changed outside an import (imports bump it in their own transaction)."""

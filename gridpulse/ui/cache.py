@@ -112,12 +112,18 @@ def _this_run() -> tuple[str, datetime]:
     newer data version (an import in another process) or the next minute is seen at the next click.
     """
     if get_script_run_ctx() is None:  # outside a page run (tools, tests): read now
-        return database.data_key(), store().as_of()
+        return _read_run_key()
     known = st.session_state.get(database.RUN_MEMO)
     if known is None:
-        known = (database.data_key(), store().as_of())
+        known = _read_run_key()
         st.session_state[database.RUN_MEMO] = known
     return known
+
+
+def _read_run_key() -> tuple[str, datetime]:
+    """The data key and the as-of from one read of the meta data."""
+    meta = store().meta()
+    return database.data_key(meta), store().as_of(meta)
 
 
 def data_key() -> str:

@@ -6,6 +6,7 @@ Reopened only when the file is replaced by another; never closed under other use
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping
 from pathlib import Path
 
 from gridpulse import config, serving
@@ -64,11 +65,14 @@ def store() -> Store:
         return opened
 
 
-def data_key() -> str:
-    """What cached figures of this database are keyed by: the file, its identity and its data version."""
+def data_key(meta: Mapping[str, str] | None = None) -> str:
+    """What cached figures of this database are keyed by: the file, its identity and its data version.
+
+    ``meta``: the store's meta data if already read (``Store.meta``).
+    """
     opened = store()
     target = config.db_target()
     if is_shared(target):
-        return f"pg:{id(opened)}:{opened.data_version()}"
+        return f"pg:{id(opened)}:{opened.data_version(meta)}"
     dev, ino = _identity(Path(target))
-    return f"{target}:{dev}:{ino}:{opened.data_version()}"
+    return f"{target}:{dev}:{ino}:{opened.data_version(meta)}"
