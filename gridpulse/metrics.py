@@ -7,6 +7,7 @@ A rate with an empty denominator is ``None`` (shown as "—"), never 0 or 100 %.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import pandas as pd
 
@@ -86,15 +87,30 @@ RATE_METRICS = frozenset({*RATE_COLUMNS, "resolution_lower_bound", "level1_share
 
 def with_rates(components: pd.DataFrame) -> pd.DataFrame:
     """Add every rate column (and the level shares) to a frame of components."""
-    out = components.copy()
+    src = components
+    new: dict[str, list[float | None]] = {}
     for name, (fn, num, den) in RATE_COLUMNS.items():
-        out[name] = [fn(a, b) for a, b in zip(out[num], out[den], strict=True)]
+        new[name] = [fn(a, b) for a, b in zip(src[num], src[den], strict=True)]
     for level in (1, 2, 3):
-        out[f"level{level}_share"] = [ratio(a, b) for a, b in zip(out[f"level{level}"], out["resolved"], strict=True)]
-    out["resolution_lower_bound"] = [
-        wilson_lower_bound(int(a), int(b)) for a, b in zip(out["due_resolved"], out["due"], strict=True)
+        new[f"level{level}_share"] = [ratio(a, b) for a, b in zip(src[f"level{level}"], src["resolved"], strict=True)]
+    new["resolution_lower_bound"] = [
+        wilson_lower_bound(int(a), int(b)) for a, b in zip(src["due_resolved"], src["due"], strict=True)
     ]
-    return out
+    return add_columns(components, new)
+
+
+def add_columns(frame: pd.DataFrame, new: dict[str, Any]) -> pd.DataFrame:
+    """``frame`` with ``new`` columns set in their order, as ``frame[name] = values`` one by one would.
+
+    In one step: each column set alone rebuilt the frame's index of column names (text backed by
+    Arrow), which was most of the time of a ranking.
+    """
+    if any(name in frame.columns for name in new):  # replaced in place: where they are
+        out = frame.copy()
+        for name, values in new.items():
+            out[name] = values
+        return out
+    return pd.concat([frame, pd.DataFrame(new, index=frame.index)], axis=1)
 
 
 def change(current: float | None, previous: float | None) -> float | None:

@@ -8,6 +8,7 @@ among their own two; the rows they get back are still only their own grids.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -74,25 +75,27 @@ def _rank(store: Store, cfg: targets.Settings, base: Scope, whole: Filters, as_o
     rows = _with_names(store, rows, unit)
     score = np.zeros(len(rows))
     total_weight = sum(cfg.weights.values())
+    new: dict[str, Any] = {}  # the columns added, in their order, set at once (metrics.add_columns)
     for metric, (num, den, better) in targets.RATE_TARGETS.items():
         k, n = rows[num].to_numpy(int), rows[den].to_numpy(int)
         prior = fairness.fit_prior(k, n)
         shrunk = fairness.shrink(k, n, prior)
-        rows[f"{metric}_shrunk"] = shrunk["shrunk"].to_numpy()
-        rows[f"{metric}_low"] = shrunk["low"].to_numpy()
-        rows[f"{metric}_high"] = shrunk["high"].to_numpy()
+        new[f"{metric}_shrunk"] = shrunk["shrunk"].to_numpy()
+        new[f"{metric}_low"] = shrunk["low"].to_numpy()
+        new[f"{metric}_high"] = shrunk["high"].to_numpy()
         pooled = metrics.ratio(k.sum(), n.sum())
-        rows[f"{metric}_pooled"] = pooled  # the funnel plot's centre line: the same rows as the classes
+        new[f"{metric}_pooled"] = pooled  # the funnel plot's centre line: the same rows as the classes
         classes = fairness.funnel_classes(k, n, pooled)
         # Store the class as "better/worse", whichever way the rate runs.
-        rows[f"{metric}_funnel"] = pd.array([None if c is None else (c if better else -c) for c in classes], "Int8")
+        new[f"{metric}_funnel"] = pd.array([None if c is None else (c if better else -c) for c in classes], "Int8")
         weight = cfg.weights.get(metric, 0.0) if metric in targets.SCORED else 0.0
         if weight:
             # Without a prior (fewer than two units with cases) a unit without cases counts at the pooled rate.
             fallback = prior.mean if prior else (pooled if pooled is not None else 0.5)
-            value = rows[f"{metric}_shrunk"].fillna(fallback).to_numpy()
+            value = pd.Series(new[f"{metric}_shrunk"]).fillna(fallback).to_numpy()
             score += weight * (value if better else 1 - value)
-    rows["score"] = 100 * score / total_weight if total_weight else np.nan
+    new["score"] = 100 * score / total_weight if total_weight else np.nan
+    rows = metrics.add_columns(rows, new)
     # A unit with no case behind any weighted rate has no score of its own (only the prior's): unranked.
     weighted = [targets.RATE_TARGETS[m][1] for m in targets.SCORED if cfg.weights.get(m)]
     rows.loc[rows[weighted].sum(axis=1) == 0, "score"] = np.nan
