@@ -352,6 +352,23 @@ def test_passwords_are_hashed(store: Store) -> None:
     assert PASSWORD not in row["password_hash"]
 
 
+def test_a_hash_of_the_old_setting_still_logs_in_and_is_made_again_with_the_new(tmp_path: Path) -> None:
+    from argon2 import PasswordHasher
+
+    s = _fresh(tmp_path)
+    s.add_user(auth.new_user("old_hash", "老用户", "leader", "an-old-password"))
+    s.set_password("old_hash", PasswordHasher().hash("an-old-password"))  # argon2-cffi's default: m=65536
+    assert "m=65536" in s.user("old_hash")["password_hash"]
+    assert auth.authenticate(s, "old_hash", "an-old-password").username == "old_hash"
+    rehashed = s.user("old_hash")["password_hash"]
+    assert rehashed.startswith("$argon2id$")
+    assert "m=19456,t=2,p=1" in rehashed
+    assert auth.authenticate(s, "old_hash", "an-old-password").username == "old_hash"
+    assert s.user("old_hash")["password_hash"] == rehashed  # made again once, not at every log-in
+    with pytest.raises(auth.AuthError):
+        auth.authenticate(s, "old_hash", "wrong-password")
+
+
 def test_a_space_after_the_name_does_not_dodge_the_throttle(tmp_path: Path) -> None:
     s = _fresh(tmp_path)
     now = datetime(2026, 3, 31, 9, 0)
