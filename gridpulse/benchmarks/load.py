@@ -307,6 +307,10 @@ def measure(setup: Setup, sessions: int, seconds: float, import_csv: Path | None
         results, peak_rss = asyncio.run(_watched(_load(bases, sessions, seconds), pids))
         cpu1 = sum(_proc_usage(pid)[1] for pid in pids)
         import_rc = importer.wait(timeout=MAX_SECONDS * 4) if importer is not None else None
+    import_error = ""
+    if import_csv is not None and import_rc not in (None, 0):  # its log goes with the temporary folder: keep why
+        lines = import_csv.with_suffix(".log").read_text(encoding="utf-8", errors="replace").strip().splitlines()
+        import_error = " / ".join(lines[-3:])[:300]
     return {
         "setup": setup.name,
         "processes": setup.processes,
@@ -322,6 +326,7 @@ def measure(setup: Setup, sessions: int, seconds: float, import_csv: Path | None
         "rss_mb": peak_rss,
         "cpu_s": cpu1 - cpu0,
         "import_rc": import_rc,
+        "import_error": import_error,
         "first_login": max(cold.logins, default=float("nan")),
     }
 
@@ -400,7 +405,7 @@ def table(rows: list[dict[str, Any]]) -> str:
             f"{r['rss_mb']:>7.0f} {r['cpu_s']:>6.1f} {r['first_login']:>12.2f}"
         )
         if r["import_rc"] not in (None, 0):
-            lines.append(f"         the import failed (exit code {r['import_rc']})")
+            lines.append(f"         the import failed (exit code {r['import_rc']}): {r.get('import_error', '')}")
         if r["first_error"]:
             lines.append(f"         first error: {r['first_error']}")
     return "\n".join(lines)
