@@ -47,8 +47,10 @@ def test_askers_at_once_share_one_computation_and_each_gets_its_own_copy(fixture
     store.close()
 
 
-def test_a_failed_computation_is_not_kept(fixture_db: Path) -> None:
-    store = Store(fixture_db, write=False)
+def test_a_failed_computation_is_not_kept(fixture_db: Path, tmp_path: Path) -> None:
+    db = tmp_path / "street.duckdb"  # its own file: other tests of this process hold the fixture open
+    shutil.copy(fixture_db, db)
+    store = Store(db, write=False)
 
     def broken() -> pd.DataFrame:
         raise RuntimeError("no")
