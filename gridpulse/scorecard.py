@@ -61,11 +61,13 @@ def _all_ranked(store: Store, scope: Scope, f: Filters, as_of: datetime, unit: s
     whole = Filters(f.start, f.end, (), (), f.categories, f.sources)
     # A liaison's figures are their department's cases in every grid: ranked on those, not on all cases.
     base = scope if scope.role == LIAISON else Scope.street()
-    saved = store.meta().get(TARGETS_KEY)
+    meta = store.meta()  # one read for the data version and the settings
+    saved = meta.get(TARGETS_KEY)
     return street_memo.shared(
         store,
         ("ranked", saved, whole, as_of, unit, base),
         lambda: _rank(store, targets.load(saved), base, whole, as_of, unit),
+        meta,
     )
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Mapping
 from typing import Any
 
 import pandas as pd
@@ -26,15 +26,23 @@ _LOCK = threading.Lock()
 _COMPUTING: dict[tuple[Any, ...], threading.Lock] = {}  # one lock per key being computed
 
 
-def street_key(store: Store) -> tuple[Any, ...]:
-    """The database's identity and its data version: one read of ``meta`` (every page's hot path)."""
+def street_key(store: Store, meta: Mapping[str, str] | None = None) -> tuple[Any, ...]:
+    """The database's identity and its data version (from ``meta`` if the caller has read it already)."""
     info = os.stat(store.path)
-    return str(store.path), info.st_dev, info.st_ino, store.meta().get("data_version", "0")
+    return str(store.path), info.st_dev, info.st_ino, store.data_version(meta)
 
 
-def shared(store: Store, key: tuple[Hashable, ...], compute: Callable[[], pd.DataFrame]) -> pd.DataFrame:
-    """``compute()``, or a copy of what it gave for the same street, data version and ``key``."""
-    full = (*street_key(store), *key)
+def shared(
+    store: Store,
+    key: tuple[Hashable, ...],
+    compute: Callable[[], pd.DataFrame],
+    meta: Mapping[str, str] | None = None,
+) -> pd.DataFrame:
+    """``compute()``, or a copy of what it gave for the same street, data version and ``key``.
+
+    ``meta``: the store's meta data if the caller read it already (one read, not two, per call).
+    """
+    full = (*street_key(store, meta), *key)
     with _LOCK:
         computing = _COMPUTING.setdefault(full, threading.Lock())
     with computing:  # the first asker computes; the others (a dozen grid heads logging in at once) wait for it
