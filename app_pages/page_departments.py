@@ -19,9 +19,7 @@ if card.empty:
     st.stop()
 
 widgets.worst_department(card, cfg)
-widgets.status_table(
-    *cache.built(("department_table", f, cache.as_of()), lambda: scorecard.department_table(card, cfg))
-)
+widgets.status_table(("department_table", f, cache.as_of()), lambda: scorecard.department_table(card, cfg))
 st.caption(t("status_legend"))
 st.caption(scorecard.score_rule(cfg, "department"))
 

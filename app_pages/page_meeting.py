@@ -71,7 +71,11 @@ def departments() -> None:
     if card.empty:
         st.info(t("dept_none"))
         return
-    widgets.status_table(*scorecard.department_table(card, cache.unscoped(scorecard.settings)), static=True)
+    widgets.status_table(
+        ("department_table", f, cache.as_of()),
+        lambda: scorecard.department_table(card, cache.unscoped(scorecard.settings)),
+        static=True,
+    )
     st.caption(t("status_legend_short"))
 
 

@@ -23,7 +23,7 @@ if not scope.whole_street:
     mine = {k.key: k.value for k in kpis}
     widgets.street_comparison(mine, cache.unscoped(views.street_average, f, cache.as_of()))
 with st.expander(t("targets_title"), expanded=True):
-    widgets.target_summary(cache.view(scorecard.headline_targets, f, cache.as_of()))
+    widgets.target_summary(cache.view(scorecard.headline_targets, f, cache.as_of()), (f, cache.as_of()))
     st.caption(t("status_legend"))
 widgets.report_downloads(f)
 if not kpis[0].value:
@@ -99,9 +99,7 @@ if scope.role in (LEADER, ADMIN):  # the departments the street holds to account
         st.info(t("dept_none"))
     else:
         widgets.worst_department(card, cfg)
-        widgets.status_table(
-            *cache.built(("department_table", f, cache.as_of()), lambda: scorecard.department_table(card, cfg))
-        )
+        widgets.status_table(("department_table", f, cache.as_of()), lambda: scorecard.department_table(card, cfg))
         st.page_link("app_pages/page_departments.py", label=t("nav_departments"), icon="➡️")
 
 tab_cat, tab_src, tab_stage, tab_flow, tab_act = st.tabs(

@@ -114,3 +114,38 @@ def test_analysis_sections_render_for_leader_and_grid_head(db_env: Path, user: s
     if section == "hotspots":  # the grid head sees their own grids' rows, never another grid's
         shown = set(at.dataframe[0].value["网格名称"]) if at.dataframe else set()
         assert user == "leader" or shown <= {"第1网格", "第2网格"}
+
+
+@pytest.mark.parametrize("static", [False, True])
+def test_a_cached_shaded_table_draws_as_streamlit_would_draw_it_fresh(static: bool) -> None:
+    """widgets._shaded computes a Styler's styles once; drawn again (any number of times), the table,
+    its shading and its text are what Streamlit makes of the same Styler built anew."""
+    import pandas as pd
+    from streamlit.elements.lib.pandas_styler_utils import marshall_styler
+    from streamlit.proto.ArrowData_pb2 import ArrowData
+
+    from gridpulse.ui import widgets
+
+    text = pd.DataFrame({"网格": ["甲<b>1</b>", "乙", "丙"], "办结率": ["✔ 96.9%", "✖ 61.0%", "—"]})
+    status = pd.DataFrame({"网格": [None] * 3, "办结率": ["green", "red", None]})
+    assert set(status["办结率"].dropna()) <= set(widgets.STATUS_BACKGROUND)
+
+    fresh = text.style.apply(
+        lambda _: status.map(
+            lambda s: f"background-color: {widgets.STATUS_BACKGROUND[s]}" if s in widgets.STATUS_BACKGROUND else ""
+        ).to_numpy(),
+        axis=None,
+    )
+    if static:
+        fresh = fresh.hide(axis="index")
+    cached = widgets._shaded(text, status, static)
+    fresh.set_uuid("t")
+    cached.set_uuid("t")
+    want = ArrowData()
+    marshall_styler(want, fresh, "t")
+    for _ in range(2):
+        got = ArrowData()
+        marshall_styler(got, cached, "t")
+        assert got.styler.styles == want.styler.styles
+        assert "background-color" in got.styler.styles
+        assert got.styler.display_values == want.styler.display_values

@@ -105,6 +105,12 @@ class Accounts(Connection):
             finally:
                 cur.close()
 
+    def _auth_rows(self, text: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+        """Like ``_auth_df``, as dicts of plain values: for the reads of every page run (no DataFrame)."""
+        if not self._auth_in_memory():
+            return self.records_rows(text, params)
+        return self._auth_df(text, params).to_dict("records")
+
     def _auth_exec(self, text: str, params: Mapping[str, Any] | None = None) -> None:
         """A write to the log-in tables; if the file will not take it, they move to memory and it is done there."""
         with self._auth_lock:
@@ -159,27 +165,26 @@ class Accounts(Connection):
         )
 
     def session(self, sid_hash: str) -> dict[str, Any] | None:
+        """A session's username, created_at and last_seen (plain values), or None. Read on every page run."""
         sql = "SELECT username, created_at, last_seen FROM sessions WHERE sid_hash = $s"
-        rows = self._auth_df(sql, {"s": sid_hash})
-        if rows.empty and self._auth_in_memory():  # a session opened while the file could be written
+        rows = self._auth_rows(sql, {"s": sid_hash})
+        if not rows and self._auth_in_memory():  # a session opened while the file could be written
             if not self._auth_df("SELECT 1 FROM ended WHERE sid_hash = $s", {"s": sid_hash}).empty:
                 return None
             try:
-                rows = self.records_query(sql, {"s": sid_hash})
+                rows = self.records_rows(sql, {"s": sid_hash})
             except StoreError:  # a read-only database from before sessions existed: none in the file
                 return None
             if (
-                not rows.empty
-                and not self._auth_df(
-                    "SELECT 1 FROM ended_users WHERE username = $u", {"u": rows["username"].iloc[0]}
-                ).empty
+                rows
+                and not self._auth_df("SELECT 1 FROM ended_users WHERE username = $u", {"u": rows[0]["username"]}).empty
             ):
                 return None
-        if rows.empty:
+        if not rows:
             return None
-        row = rows.iloc[0]
-        return {"username": row["username"], "created_at": row["created_at"].to_pydatetime(),
-                "last_seen": row["last_seen"].to_pydatetime()}  # fmt: skip
+        row = rows[0]
+        return {"username": row["username"], "created_at": _plain_time(row["created_at"]),
+                "last_seen": _plain_time(row["last_seen"])}  # fmt: skip
 
     def touch_session(self, sid_hash: str, now: datetime) -> None:
         if self._auth_in_memory() and (row := self.session(sid_hash)) is not None:
@@ -237,3 +242,8 @@ class Accounts(Connection):
 
     def audit_log(self, limit: int = 500) -> pd.DataFrame:
         return self.records_query("SELECT * FROM audit ORDER BY ts DESC LIMIT $n", {"n": limit})
+
+
+def _plain_time(value: Any) -> datetime:
+    """A timestamp as a naive ``datetime`` (DuckDB and psycopg give one; a DataFrame row a Timestamp)."""
+    return value.to_pydatetime() if isinstance(value, pd.Timestamp) else value

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import altair as alt
 import pandas as pd
@@ -15,6 +15,9 @@ from gridpulse.reports import fonts
 from gridpulse.safe_text import html_text, md_join, md_text
 from gridpulse.strings import t
 from gridpulse.ui import cache, session
+
+if TYPE_CHECKING:
+    from pandas.io.formats.style import Styler
 
 
 def scope_line(f: Filters) -> None:
@@ -110,12 +113,12 @@ def ranking(perf: pd.DataFrame, what: tuple[Any, ...], rows: int | None = None, 
     ``what`` names what ``perf`` was computed from (the filters and the as-of): the table's text and
     target states (a test against chance per cell) are built once for it, not at every page run.
     """
-    text, status = cache.built(
-        ("ranking", *what), lambda: views.ranking_table(perf, cache.unscoped(scorecard.settings))
-    )
-    if rows is not None:
-        text, status = text.head(rows), status.head(rows)
-    status_table(text, status, static=static)
+
+    def build() -> tuple[pd.DataFrame, pd.DataFrame]:
+        text, status = views.ranking_table(perf, cache.unscoped(scorecard.settings))
+        return (text, status) if rows is None else (text.head(rows), status.head(rows))
+
+    status_table(("ranking", *what, rows), build, static=static)
 
 
 def report_downloads(f: Filters) -> None:
@@ -151,33 +154,69 @@ STATUS_BACKGROUND = {
 }  # met: blue, not green (colour-blind readers)
 
 
-def status_table(text: pd.DataFrame, status: pd.DataFrame, height: int | None = None, static: bool = False) -> None:
+def status_table(
+    what: tuple[Any, ...],
+    build: Callable[[], tuple[pd.DataFrame, pd.DataFrame]],
+    height: int | None = None,
+    static: bool = False,
+) -> None:
     """A table of figures written as text, each cell shaded by its target status (marks ✔ △ ✖ say it too).
 
+    ``build`` gives the text and the status of each cell; ``what`` names everything it depends on besides
+    the data version and the scope (as ``cache.built``): the shaded table is made once for it.
     ``static``: a plain table, all rows drawn at the page's type size (the meeting screen), no scrolling grid.
     """
-    css = status.map(lambda s: f"background-color: {STATUS_BACKGROUND[s]}" if s in STATUS_BACKGROUND else "")
-    styled = text.style.apply(lambda _: css.to_numpy(), axis=None)
+    styled = cache.built(("shaded", static, *what), lambda: _shaded(*build(), static))
     if static:
-        st.table(styled.hide(axis="index"))
+        st.table(styled)
         return
     st.dataframe(styled, hide_index=True, width="stretch", height=height or "auto")
 
 
-def target_summary(rows: pd.DataFrame) -> None:
-    """The selection's figures against their targets: value, target, ratio and status, as a table."""
-    text = pd.DataFrame(
-        {
-            t("metric_col"): [t(m) for m in rows["metric"]],
-            t("value_col"): [formats.value(m, v) for m, v in zip(rows["metric"], rows["value"], strict=True)],
-            t("target_col"): [scorecard.target_text(m, v) for m, v in zip(rows["metric"], rows["target"], strict=True)],
-            t("ratio_col"): [t("no_data") if formats.missing(r) else f"{r:.2f}×" for r in rows["ratio"]],
-            t("status_col"): [t(f"status_{s}") if isinstance(s, str) else t("status_none") for s in rows["status"]],
-            t("sample"): [formats.count(n) for n in rows["sample"]],
-        }
-    )
-    status = pd.DataFrame({c: rows["status"].tolist() if c == t("status_col") else [None] * len(rows) for c in text})
-    status_table(text, status)
+def _shaded(text: pd.DataFrame, status: pd.DataFrame, static: bool) -> Styler:
+    """A Styler of ``text`` shaded by ``status``, with its styles computed once.
+
+    Streamlit computes and translates a Styler's styles at every draw (about 10 ms for a street's
+    ranking, with the shading below it a sixth of a loaded server's time). This one has done both when
+    it was built: drawn again from the cache, it gives the same styles, the ones Streamlit would work
+    out (tests/test_pages.py checks the two are the same).
+    """
+    css = status.map(lambda s: f"background-color: {STATUS_BACKGROUND[s]}" if s in STATUS_BACKGROUND else "")
+    styled = text.style.apply(lambda _: css.to_numpy(), axis=None)
+    if static:
+        styled = styled.hide(axis="index")
+    styled._compute()
+    translated = styled._translate(False, False)
+    styled._compute = lambda: styled  # type: ignore[method-assign]
+    styled._translate = lambda *_args, **_kwargs: translated  # type: ignore[method-assign]
+    return styled
+
+
+def target_summary(rows: pd.DataFrame, what: tuple[Any, ...]) -> None:
+    """The selection's figures against their targets: value, target, ratio and status, as a table.
+
+    ``what`` names what ``rows`` were computed from (the filters and the as-of).
+    """
+
+    def build() -> tuple[pd.DataFrame, pd.DataFrame]:
+        text = pd.DataFrame(
+            {
+                t("metric_col"): [t(m) for m in rows["metric"]],
+                t("value_col"): [formats.value(m, v) for m, v in zip(rows["metric"], rows["value"], strict=True)],
+                t("target_col"): [
+                    scorecard.target_text(m, v) for m, v in zip(rows["metric"], rows["target"], strict=True)
+                ],
+                t("ratio_col"): [t("no_data") if formats.missing(r) else f"{r:.2f}×" for r in rows["ratio"]],
+                t("status_col"): [t(f"status_{s}") if isinstance(s, str) else t("status_none") for s in rows["status"]],
+                t("sample"): [formats.count(n) for n in rows["sample"]],
+            }
+        )
+        status = pd.DataFrame(
+            {c: rows["status"].tolist() if c == t("status_col") else [None] * len(rows) for c in text}
+        )
+        return text, status
+
+    status_table(("targets", *what), build)
 
 
 def worst_department(card: pd.DataFrame, cfg: targets.Settings) -> None:
