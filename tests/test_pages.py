@@ -149,3 +149,25 @@ def test_a_cached_shaded_table_draws_as_streamlit_would_draw_it_fresh(static: bo
         assert got.styler.styles == want.styler.styles
         assert "background-color" in got.styler.styles
         assert got.styler.display_values == want.styler.display_values
+
+
+def test_a_cached_chart_spec_sends_the_data_streamlit_would_send() -> None:
+    """widgets._chart_spec turns a chart's datasets into Arrow once; Streamlit sends those bytes as it would
+    have made them from the rows (and the spec it sends is the same)."""
+    import altair as alt
+    import pandas as pd
+    from streamlit.elements.vega_charts import _marshall_chart_data
+    from streamlit.proto.VegaLiteChart_pb2 import VegaLiteChart
+
+    from gridpulse.ui import widgets
+
+    rows = pd.DataFrame({"类别": ["噪音<i>", "停车"], "件数": [12, 7], "按时率": [0.91, None]})
+    chart = alt.Chart(rows).mark_bar().encode(x="类别:N", y="件数:Q")
+    want, got = VegaLiteChart(), VegaLiteChart()
+    fresh = chart.to_dict()
+    _marshall_chart_data(want, fresh)
+    cached = widgets._chart_spec(chart)
+    _marshall_chart_data(got, cached)
+    assert [(d.name, d.data.data) for d in got.datasets] == [(d.name, d.data.data) for d in want.datasets]
+    assert len(got.datasets) == 1
+    assert cached == fresh  # the datasets moved out of both
