@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import getpass
 import json
 import logging
+import os
 import sys
 import time
 from pathlib import Path
@@ -310,6 +312,16 @@ def _bench_grids(args: argparse.Namespace) -> int:
     return bench_grids.main([str(n) for n in args.grids])
 
 
+def _yield_cpu() -> None:
+    """An import from the command line runs at a lower CPU priority (``config.IMPORT_NICE``); one that the
+    dashboard runs for us (gridpulse/serving.py) is in the dashboard's process, whose priority stays."""
+    from gridpulse import serving
+
+    if serving.served_store.get() is None and hasattr(os, "nice"):
+        with contextlib.suppress(OSError):
+            os.nice(config.IMPORT_NICE)
+
+
 def _import(args: argparse.Namespace) -> int:
     from gridpulse.ingest import entry, mapping, run
     from gridpulse.ingest.sources import ImportFileError
@@ -325,6 +337,7 @@ def _import(args: argparse.Namespace) -> int:
             raise dbopen.creation_problem(err, path) from err
         created = True
     store = _open_store(args, write=True)
+    _yield_cpu()
     try:
         if store.is_demo():
             reason = t("cli_demo_db_refused", path=_shown(path))

@@ -36,6 +36,9 @@ DEFAULT_STATION_DISTANCE_M = 800
 HEAT_CELL_DEG = 0.0003
 # Rows shown at most in a drill-down table: never ship a whole district to the browser.
 MAX_TABLE_ROWS = 500
+# A command-line import is batch work: it runs at this lower CPU priority (nice), so on a machine that also
+# serves the dashboard, pages are drawn first and the import takes the time they leave (README "Benchmark").
+IMPORT_NICE = 10
 
 
 def db_path() -> Path:

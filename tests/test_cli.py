@@ -83,3 +83,22 @@ def test_demo_command(tmp_path: Path) -> None:
     s = Store(path)
     assert s.is_demo()
     assert {u for u in s.users()["username"]} == {"leader", "secretary", "gridhead", "liaison", "admin"}
+
+
+def test_a_command_line_import_yields_the_cpu_but_the_dashboard_never_lowers_its_own(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from gridpulse import __main__ as cli
+    from gridpulse import config, serving
+
+    asked: list[int] = []
+    monkeypatch.setattr(cli.os, "nice", asked.append)
+    cli._yield_cpu()
+    assert config.IMPORT_NICE > 0
+    assert asked == [config.IMPORT_NICE]
+    token = serving.served_store.set(object())  # the dashboard runs the command for a caller
+    try:
+        cli._yield_cpu()
+    finally:
+        serving.served_store.reset(token)
+    assert asked == [config.IMPORT_NICE]
