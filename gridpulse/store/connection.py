@@ -160,13 +160,16 @@ class Connection:
 
     # ---- reference data -------------------------------------------------
 
-    def meta(self) -> dict[str, str]:
-        """The street's meta data. Read on every view call (data version, as-of): plain rows, no DataFrame."""
+    def meta(self, wait: bool = True) -> dict[str, str]:
+        """The street's meta data. Read on every view call (data version, as-of): plain rows, no DataFrame.
+
+        ``wait``: for a store that keeps a copy (PostgreSQL), whether to wait for the copy to catch up.
+        """
         with self.cursor() as cur:
             return dict(cur.execute("SELECT key, value FROM meta").fetchall())
 
     def is_demo(self) -> bool:
-        return self.meta().get("source") == "demo"
+        return self.meta(wait=False).get("source") == "demo"  # the source is not a figure: no need to wait
 
     def as_of(self, meta: Mapping[str, str] | None = None) -> datetime:
         """The moment figures are taken at: the demo's fixed 'now', else the clock's minute (Beijing time).

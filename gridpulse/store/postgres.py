@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import logging
 import os
 import re
 import shutil
@@ -396,7 +397,7 @@ class PgStore(Accountability, Analysis, Accounts, Imports, Settings):
         with self._pg() as conn, conn.transaction(), conn.cursor() as cur:
             yield PgCursor(cur)
 
-    def meta(self) -> dict[str, str]:
+    def meta(self, wait: bool = True) -> dict[str, str]:
         """The street's meta data from PostgreSQL; the data version is the copy's, brought up to date first.
 
         Figures are cached under the data version: it must be the one of the rows they were computed from.
@@ -406,9 +407,33 @@ class PgStore(Accountability, Analysis, Accounts, Imports, Settings):
         if self._version is None:  # no figure read yet (a command that only changes users): no copy either
             return meta
         if int(meta.get("data_version") or 0) != self._version or meta.get("generation") != self._generation:
-            self.sync()
+            if wait:
+                self.sync()
+            else:
+                self._sync_behind()
         meta["data_version"] = str(self._version)
         return meta
+
+    def _sync_behind(self) -> None:
+        """Bring the copy up to date in a thread of its own, unless one is at it already; return at once.
+
+        A page run asks this way (``meta(wait=False)``): it draws the version the copy holds meanwhile (the
+        copy takes the new rows in one transaction, so what it reads stays whole), instead of every page run
+        of the process waiting for the rows of a big import. Queries for figures not yet cached still wait
+        (``cursor``): they must be computed from the version they are keyed by.
+        """
+        if not self._sync_lock.acquire(blocking=False):
+            return
+
+        def run() -> None:
+            try:
+                self._sync()
+            except Exception:  # the next page run or query tries again, and shows the error if it stays
+                logging.getLogger("gridpulse.db").exception("bringing the copy of the street up to date failed")
+            finally:
+                self._sync_lock.release()
+
+        threading.Thread(target=run, name="gridpulse-sync", daemon=True).start()
 
     def cursor(self) -> Any:
         """A cursor on this process's copy of the street, brought up to the server's data version first.

@@ -27,6 +27,8 @@ def sidebar(key: str = "flt") -> Filters:
     with st.sidebar:
         st.markdown(f"### {md_text(opts.street_name)}")  # an imported name: Markdown-escaped
         st.caption(t("data_as_of", as_of=cache.as_of().strftime("%Y-%m-%d %H:%M")))
+        if cache.updating():
+            st.caption(t("data_updating"))
         st.markdown(f"**{t('filters')}**")
         period = st.date_input(
             t("period"),
