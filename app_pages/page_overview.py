@@ -102,8 +102,11 @@ if scope.role in (LEADER, ADMIN):  # the departments the street holds to account
         widgets.status_table(("department_table", f, cache.as_of()), lambda: scorecard.department_table(card, cfg))
         st.page_link("app_pages/page_departments.py", label=t("nav_departments"), icon="➡️")
 
+# Only the open tab is drawn (and its figures computed): choosing another reruns the page.
 tab_cat, tab_src, tab_stage, tab_flow, tab_act = st.tabs(
-    [t("tab_category"), t("tab_source"), t("tab_stages"), t("flow_title"), t("tab_actions")]
+    [t("tab_category"), t("tab_source"), t("tab_stages"), t("flow_title"), t("tab_actions")],
+    key="overview_tab",
+    on_change="rerun",
 )
 
 
@@ -123,33 +126,38 @@ def stage_breakdown(f: Filters) -> None:
     widgets.stage_table(f, by)
 
 
-with tab_cat:
-    st.subheader(t("by_category_title"))
-    widgets.rates_by(f, "category")
-with tab_src:
-    st.subheader(t("by_source_title"))
-    widgets.rates_by(f, "source")
-with tab_stage:
-    st.subheader(t("stage_title"))
-    st.caption(t("stage_caption"))
-    overall = cache.view(scorecard.stage_timings, f)
-    slowest = scorecard.slowest_step(overall)
-    if slowest is not None:
-        row = overall.set_index("step").loc[slowest]
-        st.warning(t("stage_slowest", step=t(f"step_{slowest}"), median=row["median"], p90=row["p90"]))
-    widgets.stage_table(f)
-    stage_breakdown(f)
-with tab_flow:
-    st.subheader(t("flow_title"))
-    st.caption(t("flow_caption", hours=config.ON_SPOT_HOURS))
-    spot, level1 = cache.view(scorecard.on_spot, f, cache.as_of())
-    st.metric(t("on_spot_share"), formats.rate(metrics.on_spot_share(spot, level1)), border=True)
-    st.caption(t("on_spot_note", n=spot, total=level1, hours=config.ON_SPOT_HOURS))
-    widgets.flow_chart(*scorecard.flow_links(cache.view(scorecard.level_flow, f, cache.as_of())))
-with tab_act:
-    st.subheader(t("actions_title"))
-    st.caption(t("actions_caption", days=cfg.stale_days, limit=config.MAX_TABLE_ROWS))
-    widgets.action_lists(f, cfg.stale_days)
+if tab_cat.open:
+    with tab_cat:
+        st.subheader(t("by_category_title"))
+        widgets.rates_by(f, "category")
+if tab_src.open:
+    with tab_src:
+        st.subheader(t("by_source_title"))
+        widgets.rates_by(f, "source")
+if tab_stage.open:
+    with tab_stage:
+        st.subheader(t("stage_title"))
+        st.caption(t("stage_caption"))
+        overall = cache.view(scorecard.stage_timings, f)
+        slowest = scorecard.slowest_step(overall)
+        if slowest is not None:
+            row = overall.set_index("step").loc[slowest]
+            st.warning(t("stage_slowest", step=t(f"step_{slowest}"), median=row["median"], p90=row["p90"]))
+        widgets.stage_table(f)
+        stage_breakdown(f)
+if tab_flow.open:
+    with tab_flow:
+        st.subheader(t("flow_title"))
+        st.caption(t("flow_caption", hours=config.ON_SPOT_HOURS))
+        spot, level1 = cache.view(scorecard.on_spot, f, cache.as_of())
+        st.metric(t("on_spot_share"), formats.rate(metrics.on_spot_share(spot, level1)), border=True)
+        st.caption(t("on_spot_note", n=spot, total=level1, hours=config.ON_SPOT_HOURS))
+        widgets.flow_chart(*scorecard.flow_links(cache.view(scorecard.level_flow, f, cache.as_of())))
+if tab_act.open:
+    with tab_act:
+        st.subheader(t("actions_title"))
+        st.caption(t("actions_caption", days=cfg.stale_days, limit=config.MAX_TABLE_ROWS))
+        widgets.action_lists(f, cfg.stale_days)
 
 if not scope.whole_street or scope.role == LIAISON:
     st.subheader(t("open_cases_title"))

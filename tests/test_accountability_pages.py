@@ -78,7 +78,15 @@ def test_overview_shows_targets_departments_and_tabs(dept_env: Path) -> None:
     assert targets_table.loc["满意率", "样本量"] == "6"
     assert any("承办单位" in tb.columns for tb in tables)  # the leader's department summary
     assert [tab.label for tab in at.tabs][:5] == ["分类别", "分来源", "环节用时", "三级联动流向", "待办清单"]
+    assert not any("等待最久的环节" in w.value for w in at.warning)  # only the open tab is drawn
+    at.session_state["overview_tab"] = "环节用时"  # the user opens the tab: the page runs again
+    at.run()
+    assert not at.exception
     assert any("等待最久的环节：办理(签收→办结)" in w.value for w in at.warning)
+    at.session_state["overview_tab"] = "待办清单"
+    at.run()
+    assert [tab.label for tab in at.tabs][5:] == ["最久未办结", "停滞 7 天以上", "不满意（≤2 星）", "返工"]
+    assert any("工单编号" in df.value.columns for df in at.dataframe)  # the open list
 
 
 def test_overview_for_a_grid_head_has_no_department_summary(dept_env: Path) -> None:

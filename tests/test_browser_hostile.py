@@ -85,6 +85,9 @@ def test_no_imported_text_runs_on_any_page(server: str, browser, role: str) -> N
                 "els => els.map(e => e.textContent || '')"
             )
             assert any("<" in label or "[" in label for label in labels), labels  # shown as written
+            page.get_by_role("tab", name="待办清单").click()  # the case lists: residents' texts
+            page.get_by_role("tab", name="最久未办结").wait_for(timeout=60_000)
+            _settle(page)
         for section in ANALYSIS_SECTIONS if name == "研判预警" else ("",):
             if section:
                 chooser = page.locator("[data-testid=stButtonGroup]").first

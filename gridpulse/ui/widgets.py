@@ -330,8 +330,10 @@ def flow_chart(nodes: list[str], links: pd.DataFrame) -> None:
 def action_lists(f: Filters, stale_days: int) -> None:
     """The lists a leader acts on, one tab each, masked as the role requires."""
     kinds = ("oldest_open", "stale", "dissatisfied", "reopened")
-    tabs = st.tabs([t(f"action_{k}", days=stale_days) for k in kinds])
+    tabs = st.tabs([t(f"action_{k}", days=stale_days) for k in kinds], key="action_tab", on_change="rerun")
     for tab, kind in zip(tabs, kinds, strict=True):
+        if not tab.open:  # only the open list is drawn; choosing another reruns the page
+            continue
         what = (f, cache.as_of(), kind)
         table = cache.built(
             ("action_list", *what), lambda w=what: views.labelled_cases(cache.view(scorecard.action_list, *w))
