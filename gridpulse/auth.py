@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import os
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -191,7 +192,11 @@ def unlock(store: Store, admin: User, username: str) -> None:
 
 def current_user(store: Store, username: str) -> User | None:
     """The user as the database says now (None if gone or disabled): scope is never cached."""
-    row = store.user(username)
+    return active_user(store, store.user(username))
+
+
+def active_user(store: Store, row: Mapping[str, Any] | None) -> User | None:
+    """The user of a users-table row just read, if it may use the dashboard (not gone, not disabled)."""
     if row is None or row["disabled"] or (row["demo"] and not store.is_demo()):
         return None
     return User.from_row(row)

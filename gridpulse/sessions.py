@@ -99,15 +99,16 @@ def resolve(store: Store, cookie: str | None, now: datetime | None = None) -> Re
     except BadSignature:
         return Resolved(None, "invalid")
     key = _hash(sid)
-    row = store.session(key)
-    if row is None:
+    found = store.session_user(key)
+    if found is None:
         return Resolved(None, "ended")
+    row, user_row = found
     idle = timedelta(minutes=config.session_idle_minutes())
     if now - row["last_seen"] > idle:
         store.delete_session(key)
         store.audit(now, row["username"], "session_expired", "")
         return Resolved(None, "expired")
-    user = auth.current_user(store, row["username"])
+    user = auth.active_user(store, user_row)
     if user is None:
         store.delete_session(key)
         return Resolved(None, "account")

@@ -535,3 +535,16 @@ def test_a_new_password_voids_tickets_not_yet_exchanged(tmp_path: Path) -> None:
     ticket = sessions.issue_ticket(s, "head")
     s.set_password("head", auth.hash_password("another-password"))
     assert sessions.redeem_ticket(s, ticket) is None
+
+
+def test_a_session_and_its_user_are_read_together(store: Store) -> None:
+    """Every page run reads the session and its user in one query (``Accounts.session_user``): the same rows
+    as the two reads it replaces, on each backend."""
+    cookie = sessions.open_session(store, "head", datetime(2026, 3, 31, 9, 0))
+    key = sessions._hash(sessions._signer(store).unsign(cookie).decode())
+    found = store.session_user(key)
+    assert found is not None
+    session_row, user_row = found
+    assert session_row == store.session(key)
+    assert user_row == store.user("head")
+    assert store.session_user("no-such-session") is None

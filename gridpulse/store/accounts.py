@@ -186,6 +186,25 @@ class Accounts(Connection):
         return {"username": row["username"], "created_at": _plain_time(row["created_at"]),
                 "last_seen": _plain_time(row["last_seen"])}  # fmt: skip
 
+    def session_user(self, sid_hash: str) -> tuple[dict[str, Any], dict[str, Any] | None] | None:
+        """A session (as ``session``) and its user's row (as ``user``; None if gone), in one read: every page
+        run asks. None: no such session."""
+        if self._auth_in_memory():  # sessions may be in memory and users in the file: one at a time
+            found = self.session(sid_hash)
+            return None if found is None else (found, self.user(found["username"]))
+        rows = self.records_rows(
+            "SELECT u.*, s.username AS s_username, s.created_at AS s_created_at, s.last_seen AS s_last_seen "
+            "FROM sessions s LEFT JOIN users u ON u.username = s.username WHERE s.sid_hash = $s",
+            {"s": sid_hash},
+        )
+        if not rows:
+            return None
+        row = rows[0]
+        found = {"username": row["s_username"], "created_at": _plain_time(row["s_created_at"]),
+                 "last_seen": _plain_time(row["s_last_seen"])}  # fmt: skip
+        user = {k: v for k, v in row.items() if not k.startswith("s_")}
+        return found, (user if user["username"] is not None else None)
+
     def touch_session(self, sid_hash: str, now: datetime) -> None:
         if self._auth_in_memory() and (row := self.session(sid_hash)) is not None:
             self._auth_df(  # a session from the file continues in memory
