@@ -167,6 +167,9 @@ def test_bench_store_computes_the_same_figures_on_the_copy_and_in_postgresql() -
     assert row["same"]
     assert row["copy_s"] > 0
     assert "PostgreSQL ÷ copy" in bench_store.table([row])
+    assert set(row["pages"]) == {"overview", "heatmap", "service_matrix", "resolution"}
+    assert all(seconds > 0 for seconds in row["pages"].values())
+    assert "each page's data work" in bench_store.table([row])
 
 
 def test_a_command_that_only_changes_users_reads_no_copy_of_the_street(shared) -> None:

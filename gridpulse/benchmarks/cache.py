@@ -2,7 +2,7 @@
 
 A real street has no stored "now": figures are taken as of the clock. This replays office
 hours through the dashboard's real cache (``gridpulse.ui.cache``, Streamlit's
-``st.cache_data``): ``users`` people of mixed roles each click every ``every`` seconds
+``st.cache_resource``): ``users`` people of mixed roles each click every ``every`` seconds
 (a click reruns the page; every fourth click opens another page) for ``minutes`` minutes
 of a simulated clock, and an import lands half way.
 Every view call is counted, and so is every computation behind it (a miss). Two keys are

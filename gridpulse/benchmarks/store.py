@@ -8,7 +8,10 @@ scratch database), it prints:
 - one page's main figure, the per-grid rates of a year (counts by event in the period, on-time,
   median hours, satisfied: the core of ``case_components``), warm, median of 5 runs, computed
   on that DuckDB copy and computed by PostgreSQL itself from the same rows with the same
-  definitions written in its dialect, and the ratio.
+  definitions written in its dialect, and the ratio;
+- each page's data work on the shared store, as a served page does it (the functions of
+  ``benchmarks/pages.py``: views and map HTML, through the copy, with the version check each
+  query makes against PostgreSQL), warm (median of 5 runs, no cache of the dashboard's).
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from gridpulse import config, demo
+from gridpulse.benchmarks import pages
 from gridpulse.store import Store, postgres
 
 RUNS = 5
@@ -80,6 +84,8 @@ def measure(url: str, cases: int) -> dict[str, Any]:
                 return conn.execute(POSTGRES_SQL, params).fetchall()
 
         pg_s, pg_rows = _median_time(in_postgres)
+        work = pages.page_work(store, pages._period(store))
+        page_s = {page: _median_time(fn)[0] for page, fn in work.items()}
     finally:
         store.close()
     mine = [
@@ -92,7 +98,7 @@ def measure(url: str, cases: int) -> dict[str, Any]:
         a[:5] == b[:5] and ((_none(a[5]) and _none(b[5])) or abs(a[5] - b[5]) < 1e-6)
         for a, b in zip(mine, theirs, strict=True)
     )
-    return {"cases": cases, "copy_s": copy_s, "duckdb_s": duck_s, "postgres_s": pg_s, "same": same}
+    return {"cases": cases, "copy_s": copy_s, "duckdb_s": duck_s, "postgres_s": pg_s, "same": same, "pages": page_s}
 
 
 def table(rows: list[dict[str, Any]]) -> str:
@@ -101,4 +107,8 @@ def table(rows: list[dict[str, Any]]) -> str:
     for r in rows:
         lines.append(f"{r['cases']:>9,} {r['copy_s']:>15.2f} {r['duckdb_s']:>24.3f} {r['postgres_s']:>15.3f} "
                      f"{r['postgres_s'] / r['duckdb_s']:>17.1f} {'yes' if r['same'] else 'NO':>11}")  # fmt: skip
+    names = list(rows[0]["pages"]) if rows else []
+    lines += ["", "each page's data work on the shared store, warm (s)",
+              f"{'cases':>9} " + " ".join(f"{n:>14}" for n in names)]  # fmt: skip
+    lines += [f"{r['cases']:>9,} " + " ".join(f"{r['pages'][n]:>14.3f}" for n in names) for r in rows]
     return "\n".join(lines)
