@@ -326,6 +326,7 @@ def _import(args: argparse.Namespace) -> int:
     from gridpulse.ingest import entry, mapping, run
     from gridpulse.ingest.sources import ImportFileError
 
+    _yield_cpu()  # first: on Linux a thread's priority passes only to the threads it starts after (the database's)
     path = _db_path(args)
     created = False
     if not _exists(path):  # only then: a file that exists but cannot be opened is never replaced
@@ -337,7 +338,6 @@ def _import(args: argparse.Namespace) -> int:
             raise dbopen.creation_problem(err, path) from err
         created = True
     store = _open_store(args, write=True)
-    _yield_cpu()
     try:
         if store.is_demo():
             reason = t("cli_demo_db_refused", path=_shown(path))

@@ -154,16 +154,16 @@ def authenticate(
             why = "wrong password" if known else "unknown user"
             store.audit(now, name, "login_failed", "", f"client {client}: {why}")
             raise AuthError(t("auth_bad_credentials")) from None
+        assert row is not None
+        if row["disabled"]:
+            store.audit(now, name, "login_failed", "", f"client {client}: disabled")
+            raise AuthError(t("auth_disabled"))
+        if _hasher.check_needs_rehash(row["password_hash"]):  # made with another setting: made again now
+            with _HASH_SLOTS:  # (under the lock: a second log-in at once reads the new hash, and keeps the first)
+                store.set_password(name, _hasher.hash(password))
     # The right password: what is left is bookkeeping, done outside the name's lock (other people logging
     # in as the same name, a meeting's shared account, then wait only for each other's password checks).
-    assert row is not None
-    if row["disabled"]:
-        store.audit(now, name, "login_failed", "", f"client {client}: disabled")
-        raise AuthError(t("auth_disabled"))
     store.record_login_success(name)
-    if _hasher.check_needs_rehash(row["password_hash"]):  # made with another setting: made again now
-        with _HASH_SLOTS:
-            store.set_password(name, _hasher.hash(password))
     # Only this client's count at this account: logging into one's own account must not wipe
     # the count of names this client sprayed before.
     store.clear_login_failures([keys["pair"]] if "pair" in keys else [])

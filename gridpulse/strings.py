@@ -72,7 +72,7 @@ ZH: dict[str, str] = {
     "source": "诉求来源",
     "all": "全部",
     "data_as_of": "数据截至 {as_of}",
-    "data_updating": "有新导入的数据，正在计算，半分钟内显示；此刻的数字为导入前的数据。",
+    "data_updating": "有新导入的数据，正在计算，半分钟内全部显示；此刻页面上的数字多为导入前的。",
     "scope_line": "统计范围：{area}；时段 {start} 至 {end}（{days} 天）；{cases}。",
     "whole_street": "全街道",
     "cases_all": "全部来源与类别的诉求",

@@ -204,3 +204,47 @@ def test_many_page_runs_at_once_bring_the_copy_up_to_date_once(shared, tmp_path:
         after = set(pool.map(cases, range(16)))
     assert len(first) == 1
     assert after == {first.pop() + 4}
+
+
+def test_a_page_run_does_not_wait_for_the_copy_and_a_failed_catching_up_is_said(
+    shared, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    _, (a, b) = shared
+    views.headline(b, Scope.street(), MARCH, AS_OF)  # b keeps a copy
+    version = b.meta()["data_version"]
+    lon, lat = fixtures.centre(3)
+    path = tmp_path / "bg.csv"
+    path.write_text("工单编号,受理时间,诉求类别,经度,纬度\n" + "".join(
+        f"BG{i},2026-03-12 09:00,环境卫生,{lon},{lat}\n" for i in range(2)), encoding="utf-8")  # fmt: skip
+    run.import_file(a, "cases", path)
+    with b._sync_lock:  # a catching-up under way: a page run reads the version the copy holds, at once
+        assert b.meta(wait=False)["data_version"] == version
+    b.meta(wait=False)  # starts one in the background
+    for thread in threading.enumerate():
+        if thread.name == "gridpulse-sync":
+            thread.join(timeout=30)
+    assert b.meta(wait=False)["data_version"] != version
+    assert b.meta(wait=False)["data_version"] == b.meta()["data_version"]
+
+    run.import_file(a, "cases", _another(path))
+
+    def broken() -> int:
+        raise RuntimeError("server went away")
+
+    monkeypatch.setattr(b, "_sync", broken)
+    b.meta(wait=False)  # the background try fails: logged
+    for thread in threading.enumerate():
+        if thread.name == "gridpulse-sync":
+            thread.join(timeout=30)
+    with pytest.raises(RuntimeError, match="server went away"):
+        b.meta(wait=False)  # the next page run tries in its own run, and the error is shown
+
+
+def _another(path: Path) -> Path:
+    lon, lat = fixtures.centre(4)
+    out = path.with_name("bg2.csv")
+    out.write_text("工单编号,受理时间,诉求类别,经度,纬度\n" + f"BH1,2026-03-12 10:00,环境卫生,{lon},{lat}\n",
+                   encoding="utf-8")  # fmt: skip
+    return out

@@ -326,6 +326,7 @@ class PgStore(Accountability, Analysis, Accounts, Imports, Settings):
         self._import_lock = threading.Lock()
         self._auth_lock = threading.RLock()
         self._sync_lock = threading.Lock()
+        self._sync_failed = False  # the last bringing up to date in the background failed
         self.write_problem = None
         self.read_only_reason = None
         self.read_only = False
@@ -417,23 +418,32 @@ class PgStore(Accountability, Analysis, Accounts, Imports, Settings):
     def _sync_behind(self) -> None:
         """Bring the copy up to date in a thread of its own, unless one is at it already; return at once.
 
-        A page run asks this way (``meta(wait=False)``): it draws the version the copy holds meanwhile (the
-        copy takes the new rows in one transaction, so what it reads stays whole), instead of every page run
-        of the process waiting for the rows of a big import. Queries for figures not yet cached still wait
-        (``cursor``): they must be computed from the version they are keyed by.
+        A page run asks this way (``meta(wait=False)``): it draws the figures it holds for the version the copy
+        holds (the copy takes the new rows in one transaction), instead of every page run of the process
+        waiting for the rows of a big import. A figure not cached yet waits (``cursor``) and is computed from
+        the new rows. If the last try in the background failed, this one is made here, and its error shown.
         """
+        if self._sync_failed:
+            self._sync_failed = False
+            self.sync()
+            return
         if not self._sync_lock.acquire(blocking=False):
             return
 
         def run() -> None:
             try:
                 self._sync()
-            except Exception:  # the next page run or query tries again, and shows the error if it stays
+            except Exception:  # the next page run tries again, in its own run, and shows the error
+                self._sync_failed = True
                 logging.getLogger("gridpulse.db").exception("bringing the copy of the street up to date failed")
             finally:
                 self._sync_lock.release()
 
-        threading.Thread(target=run, name="gridpulse-sync", daemon=True).start()
+        try:
+            threading.Thread(target=run, name="gridpulse-sync", daemon=True).start()
+        except BaseException:
+            self._sync_lock.release()
+            raise
 
     def cursor(self) -> Any:
         """A cursor on this process's copy of the street, brought up to the server's data version first.

@@ -58,13 +58,10 @@ def _call(
     scope: Scope | None,
     args: tuple[Any, ...],
     kwargs: tuple[tuple[str, Any], ...],
-    asked: bool = True,
 ) -> Any:
     """``fn(store, [scope,] *args, **kwargs)`` through the cache; the function is called by reference."""
-    rest = f"{fn.__module__}.{fn.__qualname__}|{_key_part(scope)}|{_key_part(args)}|{_key_part(kwargs)}"
-    if asked:  # by a page (not by ``_warm``): made ready before a new data version is shown
-        _asked[rest] = (monotonic(), fn, scope, args, kwargs)
-    return _fresh(_cached(f"{db_key}|{rest}", fn, scope, args, kwargs))
+    key = f"{db_key}|{fn.__module__}.{fn.__qualname__}|{_key_part(scope)}|{_key_part(args)}|{_key_part(kwargs)}"
+    return _fresh(_cached(key, fn, scope, args, kwargs))
 
 
 def _fresh(value: Any) -> Any:
@@ -105,7 +102,9 @@ def view(fn: Callable[..., R], *args: Any, **kwargs: Any) -> R:
     The scope is the logged-in user's, looked up on the server, and is part of the
     cache key: one user is never answered from another's cache.
     """
-    return _call(data_key(), fn, session.current_scope(), args, tuple(sorted(kwargs.items())))
+    scope, keywords = session.current_scope(), tuple(sorted(kwargs.items()))
+    _note(fn, scope, args, keywords)
+    return _call(data_key(), fn, scope, args, keywords)
 
 
 @st.cache_resource(show_spinner=False, ttl=3600, max_entries=4096)
@@ -134,6 +133,7 @@ def deferred(fn: Callable[..., R], *args: Any, **kwargs: Any) -> Callable[[], R]
 
 def unscoped(fn: Callable[..., R], *args: Any) -> R:
     """Call a view that takes no scope (it returns street-wide aggregates only)."""
+    _note(fn, None, args, ())
     return _call(data_key(), fn, None, args, ())
 
 
@@ -162,16 +162,40 @@ def _read_run_key() -> tuple[str, datetime]:
 # On the shared store (PostgreSQL, several processes), an import in another process changes the data version
 # under every process at once; each would compute every figure its users ask for again, all at the same
 # moment (in the benchmark, 50 sessions waited 10 s a click after a 100k-row import). Instead, each process
-# keeps drawing the figures of the version before, whole and consistent, while one thread of its own computes
-# the figures asked for in the last minutes under the new version; then it shows the new version. Pages say
-# so meanwhile (``updating``). It shows the new version after ``WARM_MAX_S`` however far the thread got.
+# keeps drawing the figures it holds for the version before, while one thread of its own computes the figures
+# asked for in the last minutes under the new version; then it shows the new version. A figure nobody had asked
+# for before is computed meanwhile from the rows there are (the new ones). Pages say so (``updating``). The new
+# version is shown after ``WARM_MAX_S`` however far the thread got.
 # The embedded store has one process, which makes its imports itself: it shows them at once.
 
 WARM_RECENT_S = 600  # figures asked for in the last ten minutes are computed before the switch
-WARM_MAX_S = 30.0
-_asked: dict[str, tuple[float, Callable[..., Any], Scope | None, tuple[Any, ...], tuple[tuple[str, Any], ...]]] = {}
+WARM_MAX_S = 30.0  # the longest a newer version waits to be shown, however far the computing got
+ASKED_MAX = 2048
+_AS_OF = "\x00as_of"  # in a remembered call: the as-of of the run, which is the clock's minute on a real street
+Keywords = tuple[tuple[str, Any], ...]
+_asked: dict[str, tuple[float, Callable[..., Any], Scope | None, tuple[Any, ...], Keywords]] = {}
 _warming_lock = threading.Lock()
 _warming: dict[str, Any] = {"shown": None, "next": None, "since": 0.0}
+
+
+def _note(
+    fn: Callable[..., Any], scope: Scope | None, args: tuple[Any, ...], kwargs: tuple[tuple[str, Any], ...]
+) -> None:
+    """Remember a page's call, to compute it again for a newer data version (shared store only).
+
+    The run's as-of stands in the call as a mark, which the computing for the newer version replaces with its
+    own as-of: a real street's figures are taken as of the clock's minute, which will have moved on by then.
+    """
+    if _warming["shown"] is None:  # the embedded store (``_served`` keeps nothing): nothing to make ready
+        return
+    moment = as_of()
+    args = tuple(_AS_OF if a == moment else a for a in args)
+    now = monotonic()
+    _asked[f"{fn.__module__}.{fn.__qualname__}|{_key_part(scope)}|{_key_part(args)}|{_key_part(kwargs)}"] = (
+        now, fn, scope, args, kwargs)  # fmt: skip
+    if len(_asked) > ASKED_MAX:  # too many: the older half is forgotten
+        for rest, _value in sorted(_asked.items(), key=lambda kv: kv[1][0])[: len(_asked) - ASKED_MAX // 2]:
+            _asked.pop(rest, None)
 
 
 def _served(newest: str) -> str:
@@ -183,10 +207,12 @@ def _served(newest: str) -> str:
         if shown is None or shown == newest:
             _warming.update(shown=newest, next=None)
             return newest
+        if _warming["next"] is None:  # behind since now (imports that follow do not put the switch off)
+            _warming["since"] = monotonic()
         if _warming["next"] != newest:
-            _warming.update(next=newest, since=monotonic())
+            _warming["next"] = newest
             threading.Thread(target=_warm, args=(newest,), name="gridpulse-warm", daemon=True).start()
-        elif monotonic() - _warming["since"] > WARM_MAX_S:
+        if monotonic() - _warming["since"] > WARM_MAX_S:
             _warming.update(shown=newest, next=None)
             return newest
         return shown
@@ -195,13 +221,14 @@ def _served(newest: str) -> str:
 def _warm(newest: str) -> None:
     """Compute the recently asked figures under ``newest`` (most recent first), then show it."""
     began = monotonic()
+    moment = store().as_of(store().meta())
     asked = sorted((v for v in list(_asked.values()) if began - v[0] < WARM_RECENT_S), key=lambda v: -v[0])
     done = 0
     for _at, fn, scope, args, kwargs in asked:
         if monotonic() - began > WARM_MAX_S or _warming["next"] != newest:
             break
         try:
-            _call(newest, fn, scope, args, kwargs, asked=False)
+            _call(newest, fn, scope, tuple(moment if a == _AS_OF else a for a in args), kwargs)
             done += 1
         except Exception:  # the page that asks for it again shows the error; the rest are still made
             logging.getLogger("gridpulse").exception("computing a figure for a new data version failed")
@@ -211,9 +238,6 @@ def _warm(newest: str) -> None:
     logging.getLogger("gridpulse").info(
         "data version %s shown: %d of %d figures computed in %.1f s", newest, done, len(asked), monotonic() - began
     )
-    for rest, value in list(_asked.items()):  # forget what nobody asked for in a while
-        if began - value[0] > WARM_RECENT_S:
-            _asked.pop(rest, None)
 
 
 def updating() -> bool:
