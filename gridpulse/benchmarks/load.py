@@ -195,6 +195,25 @@ async def _session(base: str, username: str, seconds: float, results: Results, s
                 await client.ws.close()
 
 
+async def _first_visitors(base: str) -> Results:
+    """One log-in per role, all four at once, each then opening once every page the load clicks through."""
+    results = Results()
+
+    async def visit(i: int, username: str) -> None:
+        client = _Client(base, username, results, random.Random(i))
+        try:
+            await client.log_in()
+            for path in PAGES:
+                if path in client.pages:
+                    await client.run(client.pages[path])
+        finally:
+            if client.ws is not None:
+                await client.ws.close()
+
+    await asyncio.gather(*(visit(i, u) for i, u in enumerate(ROLES)))
+    return results
+
+
 async def _load(bases: list[str], sessions: int, seconds: float) -> Results:
     """``sessions`` clients, spread over the processes in turn (each keeps its process, as behind deploy/nginx)."""
     results = Results()
@@ -296,12 +315,13 @@ def measure(setup: Setup, sessions: int, seconds: float, import_csv: Path | None
         servers = [stack.enter_context(_server(setup.db, setup.folder / f"{setup.name}-{i}.server.log"))
                    for i in range(setup.processes)]  # fmt: skip
         bases, pids = [b for b, _ in servers], [p for _, p in servers]
-        # Warm-up: the first run of a fresh process imports everything, and each role's first page fills the
-        # street-wide caches its scope needs. One log-in per role, on each process, all at once: what that
-        # costs is printed as "first log-in" (the slowest of them), apart from the load that follows.
+        # Warm-up, as the first visitors of a day: the first run of a fresh process imports everything, and each
+        # role's pages fill the caches of its scope's figures. One log-in per role, on each process, all at once,
+        # each then opening the pages the load clicks through: the slowest of those log-ins is printed as
+        # "first log-in", apart from the load that follows.
         cold = Results()
         for base in bases:
-            cold.logins += asyncio.run(_load([base], len(ROLES), 0)).logins
+            cold.logins += asyncio.run(_first_visitors(base)).logins
         cpu0 = sum(_proc_usage(pid)[1] for pid in pids)
         importer = _importing(setup.db, import_csv) if import_csv else None
         results, peak_rss = asyncio.run(_watched(_load(bases, sessions, seconds), pids))
