@@ -52,16 +52,17 @@ def _key_part(value: Any) -> str:
     raise TypeError(f"cannot key a cached figure by a {type(value).__name__}")
 
 
-def _call(
-    db_key: str,
-    fn: Callable[..., Any],
-    scope: Scope | None,
-    args: tuple[Any, ...],
-    kwargs: tuple[tuple[str, Any], ...],
-) -> Any:
+Keywords = tuple[tuple[str, Any], ...]
+
+
+def _call_key(fn: Callable[..., Any], scope: Scope | None, args: tuple[Any, ...], kwargs: Keywords) -> str:
+    """A view call written out: function, scope, arguments (without the data key)."""
+    return f"{fn.__module__}.{fn.__qualname__}|{_key_part(scope)}|{_key_part(args)}|{_key_part(kwargs)}"
+
+
+def _call(db_key: str, fn: Callable[..., Any], scope: Scope | None, args: tuple[Any, ...], kwargs: Keywords) -> Any:
     """``fn(store, [scope,] *args, **kwargs)`` through the cache; the function is called by reference."""
-    key = f"{db_key}|{fn.__module__}.{fn.__qualname__}|{_key_part(scope)}|{_key_part(args)}|{_key_part(kwargs)}"
-    return _fresh(_cached(key, fn, scope, args, kwargs))
+    return _fresh(_cached(f"{db_key}|{_call_key(fn, scope, args, kwargs)}", fn, scope, args, kwargs))
 
 
 def _fresh(value: Any) -> Any:
@@ -172,15 +173,12 @@ WARM_RECENT_S = 600  # figures asked for in the last ten minutes are computed be
 WARM_MAX_S = 30.0  # the longest a newer version waits to be shown, however far the computing got
 ASKED_MAX = 2048
 _AS_OF = "\x00as_of"  # in a remembered call: the as-of of the run, which is the clock's minute on a real street
-Keywords = tuple[tuple[str, Any], ...]
 _asked: dict[str, tuple[float, Callable[..., Any], Scope | None, tuple[Any, ...], Keywords]] = {}
 _warming_lock = threading.Lock()
 _warming: dict[str, Any] = {"shown": None, "next": None, "since": 0.0}
 
 
-def _note(
-    fn: Callable[..., Any], scope: Scope | None, args: tuple[Any, ...], kwargs: tuple[tuple[str, Any], ...]
-) -> None:
+def _note(fn: Callable[..., Any], scope: Scope | None, args: tuple[Any, ...], kwargs: Keywords) -> None:
     """Remember a page's call, to compute it again for a newer data version (shared store only).
 
     The run's as-of stands in the call as a mark, which the computing for the newer version replaces with its
@@ -191,8 +189,7 @@ def _note(
     moment = as_of()
     args = tuple(_AS_OF if a == moment else a for a in args)
     now = monotonic()
-    _asked[f"{fn.__module__}.{fn.__qualname__}|{_key_part(scope)}|{_key_part(args)}|{_key_part(kwargs)}"] = (
-        now, fn, scope, args, kwargs)  # fmt: skip
+    _asked[_call_key(fn, scope, args, kwargs)] = (now, fn, scope, args, kwargs)
     if len(_asked) > ASKED_MAX:  # too many: the older half is forgotten
         for rest, _value in sorted(_asked.items(), key=lambda kv: kv[1][0])[: len(_asked) - ASKED_MAX // 2]:
             _asked.pop(rest, None)
