@@ -25,7 +25,7 @@ from folium.plugins import HeatMap
 
 from geo import shapes
 from gridpulse import config, formats
-from gridpulse.safe_text import html_text
+from gridpulse.safe_text import html_text, script_json
 from gridpulse.strings import t
 
 VENDOR = "vendor"
@@ -292,17 +292,41 @@ LABELS_ALWAYS = 12  # up to this many grids, names are written at every zoom; mo
 def grid_labels(m: folium.Map, grids: gpd.GeoDataFrame) -> None:
     """Each grid's name at a point inside it, shown when there is room (see ``LABELS_ALWAYS``).
 
-    Names are imported text: escaped before they become the label's HTML.
+    One layer whose script makes the labels (``_GridLabels``), not a folium marker per grid: branca compiles each
+    element's rendered output as a template again, which made 60 names most of a map's rendering. Names are
+    imported text: they reach the page as JSON and become text nodes, never HTML.
     """
     points = grids.geometry.representative_point()
-    group = folium.FeatureGroup(name=html_text(t("grid_labels")), control=False)
-    for name, pt in zip(grids["grid_name"], points, strict=True):
-        if not isinstance(name, str) or pt.is_empty:
-            continue
-        icon = folium.DivIcon(html=f"<span>{html_text(name)}</span>", class_name="gp-grid-label", icon_size=(0, 0))
-        folium.Marker([pt.y, pt.x], icon=icon, interactive=False).add_to(group)
-    group.add_to(m)
+    labels = [[round(pt.y, 7), round(pt.x, 7), name]
+              for name, pt in zip(grids["grid_name"], points, strict=True)
+              if isinstance(name, str) and not pt.is_empty]  # fmt: skip
+    m.add_child(_GridLabels(labels))
     m.add_child(_LabelsWhenRoom(len(grids)))
+
+
+class _GridLabels(folium.MacroElement):
+    """The grid names as one Leaflet layer group of non-interactive markers (class ``gp-grid-label``)."""
+
+    def __init__(self, labels: list[list[Any]]) -> None:
+        super().__init__()
+        self._name = "GridLabels"
+        self.labels = script_json(labels)
+
+    _template = jinja2.Template(
+        """{% macro script(this, kwargs) %}
+        (function (map) {
+            var group = L.layerGroup().addTo(map);
+            {{ this.labels }}.forEach(function (label) {
+                var name = document.createElement("span");
+                name.textContent = label[2];
+                L.marker([label[0], label[1]], {
+                    icon: L.divIcon({html: name, className: "gp-grid-label", iconSize: [0, 0]}),
+                    interactive: false, keyboard: false
+                }).addTo(group);
+            });
+        })({{ this._parent.get_name() }});
+        {% endmacro %}"""
+    )
 
 
 class _LabelsWhenRoom(folium.MacroElement):

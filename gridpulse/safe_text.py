@@ -16,11 +16,14 @@ these at the boundary:
   formula stops the drawing).
 - ``file_part``: a piece of a download's file name (no path separators or characters
   Windows refuses).
+- ``script_json``: a value as a JavaScript literal inside a ``<script>`` element (no ``</script>``,
+  comment or entity can form); the script then puts strings into the page as text nodes.
 """
 
 from __future__ import annotations
 
 import html
+import json
 import re
 import string
 from collections.abc import Iterable
@@ -58,6 +61,16 @@ def md_join(values: Iterable[object], sep: str = "、") -> str:
 def plot_text(value: object) -> str:
     """``value`` as literal matplotlib text on one line: dollar signs cannot start mathematics."""
     return _LINE_BREAKS.sub(" ", _text(value)).replace("$", r"\$")
+
+
+_SCRIPT_UNSAFE = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+
+
+def script_json(value: object) -> str:
+    """``value`` as JSON that is safe inside a ``<script>`` element: ``<``, ``>``, ``&`` and the JavaScript line
+    separators written as escapes (``json.loads`` reads it back unchanged)."""
+    text = json.dumps(value, ensure_ascii=False)
+    return "".join(_SCRIPT_UNSAFE.get(ch, ch) for ch in text)
 
 
 def file_part(value: object) -> str:

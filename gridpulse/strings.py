@@ -818,7 +818,6 @@ ZH: dict[str, str] = {
     "nav_my_grids": "我的网格",
     "meeting_lists_more": "社区、部门的红黑榜见联席会议报告的“红黑榜”。",
     "link_bad_section": "链接参数 section 的值“{value}”无法识别，已显示全部内容；可用的值：{known}。",
-    "grid_labels": "网格名称",
     "heat_legend_title": "热力层",
     "heat_legend_few": "少",
     "heat_legend_many": "多",

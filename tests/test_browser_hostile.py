@@ -99,6 +99,11 @@ def test_no_imported_text_runs_on_any_page(server: str, browser, role: str) -> N
                 tips = page.locator(SHOWN_MAP).first.content_frame.locator(".leaflet-tooltip").all_inner_texts()
                 if tips:  # the hostile name is shown as the text it is
                     assert "<" in tips[0] or "[" in tips[0], tips
+                frame = page.locator(SHOWN_MAP).first.content_frame
+                names = frame.locator(".gp-grid-label").evaluate_all("els => els.map(e => e.textContent || '')")
+                if names:  # the grid names on the map: text, no element made from them
+                    assert any("<" in n for n in names), names
+                    assert frame.locator(".gp-grid-label span *").count() == 0
             assert page.locator("[data-testid=stException]").count() == 0, (role, name, section)
         assert page.locator("[data-testid=stException]").count() == 0, (role, name)
         # No link or image from the data: the only links are the app's own navigation.

@@ -30,7 +30,7 @@ from streamlit.testing.v1 import AppTest
 from gridpulse import admin_views, exports, maps, reports, views
 from gridpulse.ingest import run
 from gridpulse.reports import figures, to_xlsx
-from gridpulse.safe_text import WORD_JOINER, file_part, html_text, md_text, plot_text
+from gridpulse.safe_text import WORD_JOINER, file_part, html_text, md_text, plot_text, script_json
 from gridpulse.scope import Scope
 from gridpulse.store import Store
 from tests import apps, hostile
@@ -238,6 +238,13 @@ def test_file_part_and_report_names() -> None:
     assert file_part("..") == "_"
 
 
+def test_script_json_reads_back_every_value_and_cannot_end_a_script() -> None:
+    values = [*HOSTILE_VALUES, "</script><script>alert(1)</script>", "<!--", "a\u2028b\u2029c", "&lt;"]
+    text = script_json(values)
+    assert json.loads(text) == values
+    assert not {"<", ">", "&", "\u2028", "\u2029"} & set(text)
+
+
 # ---- maps ----------------------------------------------------------------------
 
 
@@ -251,6 +258,17 @@ def test_heatmap_tooltips_show_hostile_names_as_text(hstore: Store) -> None:
     assert set(HOSTILE_VALUES[9:]) <= set(shown)  # the grid heads
     assert set(hostile.COMMUNITIES.values()) <= set(shown)
     assert html_problems(legend) == []
+
+
+def test_grid_labels_show_hostile_names_as_text(hstore: Store) -> None:
+    perf = views.grid_performance(hstore, STREET, MARCH, AS_OF)
+    m, _legend = maps.grid_metric_map(views.grid_shapes(hstore, STREET), perf, "resolution_rate", None)
+    script = maps.map_html(m)
+    (labels,) = _json_after(script, r"L\.layerGroup\(\)\.addTo\(map\);\s*")  # the names' layer
+    assert sorted(name for _lat, _lng, name in labels) == sorted(GRID_NAMES)  # each literally, escaped nowhere
+    start = script.index("L.layerGroup().addTo(map);")
+    assert not {"<", ">", "&"} & set(script[start : script.index(".forEach", start)])  # JSON escapes only
+    assert "textContent = label[2]" in script  # and the browser puts them in as text
 
 
 def test_service_point_tooltips_show_hostile_names_as_text(hstore: Store) -> None:

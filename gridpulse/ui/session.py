@@ -15,7 +15,6 @@ this key and no widget has it, so a browser cannot set it.
 from __future__ import annotations
 
 import functools
-import json
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -25,7 +24,7 @@ import streamlit as st
 
 from gridpulse import auth, clock, config, sessions
 from gridpulse.auth import AuthError, User
-from gridpulse.safe_text import md_text
+from gridpulse.safe_text import md_text, script_json
 from gridpulse.scope import Scope
 from gridpulse.strings import t
 from gridpulse.ui import database
@@ -93,7 +92,7 @@ def _here(notice: str = "") -> str:
 
 def go(url: str, notice: str, link: str) -> None:
     """Send the browser to one of our HTTP routes (which set or clear the cookie), with a link as fallback."""
-    target = json.dumps(sessions.safe_next(url)).replace("<", "\\u003c")  # no "</script>" can end the script
+    target = script_json(sessions.safe_next(url))  # no "</script>" can end the script
     st.html(f"<script>window.location.replace({target});</script>", unsafe_allow_javascript=True)
     st.info(notice)
     st.link_button(link, url)
