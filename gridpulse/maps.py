@@ -28,6 +28,13 @@ from gridpulse import config, formats
 from gridpulse.safe_text import html_text, script_json
 from gridpulse.strings import t
 
+# branca compiles each folium element's rendered output as a Jinja template again (``MacroElement.render`` wraps it
+# in ``Element(template=…)``), so an imported "{{ … }}" or "{% … %}" that reached a map's script as it is would be
+# evaluated on the server. folium's templates write data (GeoJSON properties such as a grid's code, tooltip fields)
+# with ``|tojson``: through Jinja's policy, that is ``script_json``, which writes "{{", "{%" and "{#" inside strings
+# as "\u007b…" (the same string to the browser). Texts put into HTML are ``html_text``, which writes "{" as "&#123;".
+folium.GeoJson._template.environment.policies["json.dumps_function"] = lambda value, **_kw: script_json(value)
+
 VENDOR = "vendor"
 NO_DATA_COLOUR = "#d0d4d9"
 # Colour-blind-safe palettes only (no red against green): ColorBrewer YlOrRd for "more is worse",

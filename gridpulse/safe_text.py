@@ -6,7 +6,8 @@ Wherever such a value meets something that interprets text, it passes through on
 these at the boundary:
 
 - ``html_text``: HTML (folium tooltips, popups and legends, ``st.html``); the value shows
-  literally, ``<img src=x onerror=...>`` included.
+  literally, ``<img src=x onerror=...>`` included, and ``{{ … }}`` is no Jinja tag (folium's output is compiled
+  as a template again).
 - ``md_text``: Streamlit Markdown (``st.markdown``, ``st.caption``, ``st.title``, ``st.subheader``,
   alerts, metric labels and help). Every ASCII punctuation character is backslash-escaped
   (CommonMark allows it for all of them), so links, images, emphasis, headings, LaTeX
@@ -42,8 +43,12 @@ def _text(value: object) -> str:
 
 
 def html_text(value: object) -> str:
-    """``value`` as HTML text: ``&``, ``<``, ``>`` and quotes escaped (None: empty)."""
-    return html.escape(_text(value), quote=True)
+    """``value`` as HTML text: ``&``, ``<``, ``>`` and quotes escaped (None: empty).
+
+    ``{`` is written ``&#123;`` too: branca compiles each folium element's rendered output as a Jinja template
+    again, so an imported ``{{ … }}`` or ``{% … %}`` would otherwise be evaluated on the server.
+    """
+    return html.escape(_text(value), quote=True).replace("{", "&#123;")
 
 
 def md_text(value: object) -> str:
@@ -66,11 +71,15 @@ def plot_text(value: object) -> str:
 _SCRIPT_UNSAFE = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
 
 
+_JINJA_OPEN = re.compile(r"\{(?=[{%#])")
+
+
 def script_json(value: object) -> str:
     """``value`` as JSON that is safe inside a ``<script>`` element: ``<``, ``>``, ``&`` and the JavaScript line
-    separators written as escapes (``json.loads`` reads it back unchanged)."""
-    text = json.dumps(value, ensure_ascii=False)
-    return "".join(_SCRIPT_UNSAFE.get(ch, ch) for ch in text)
+    separators written as escapes, and no Jinja tag (``json.loads`` reads it back unchanged)."""
+    text = json.dumps(value, ensure_ascii=False, allow_nan=False)
+    # In JSON "{{", "{%" and "{#" can only be inside a string: written "\u007b…", no Jinja tag forms (``html_text``).
+    return _JINJA_OPEN.sub(r"\\u007b", "".join(_SCRIPT_UNSAFE.get(ch, ch) for ch in text))
 
 
 def file_part(value: object) -> str:

@@ -149,7 +149,7 @@ def map_tooltip_texts(script: str) -> list[str]:
     assert layers, "no GeoJSON layer found"
     for v in values:
         assert not {"<", ">"} & set(v), v
-        assert not re.search(r"&(?!(?:amp|lt|gt|quot|#x27);)", v), v
+        assert not re.search(r"&(?!(?:amp|lt|gt|quot|#x27|#123);)", v), v
     for raw in ("<img src=x onerror", "<script>alert"):
         assert raw not in script
     return [html.unescape(v) for v in values]
@@ -243,6 +243,9 @@ def test_script_json_reads_back_every_value_and_cannot_end_a_script() -> None:
     text = script_json(values)
     assert json.loads(text) == values
     assert not {"<", ">", "&", "\u2028", "\u2029"} & set(text)
+    jinja = [JINJA["code"], JINJA["name"], JINJA["other"], {"k": "{{x}}"}]
+    assert json.loads(script_json(jinja)) == jinja
+    assert not re.search(r"\{[{%#]", script_json(jinja))
 
 
 # ---- maps ----------------------------------------------------------------------
@@ -269,6 +272,35 @@ def test_grid_labels_show_hostile_names_as_text(hstore: Store) -> None:
     start = script.index("L.layerGroup().addTo(map);")
     assert not {"<", ">", "&"} & set(script[start : script.index(".forEach", start)])  # JSON escapes only
     assert "textContent = label[2]" in script  # and the browser puts them in as text
+
+
+JINJA = {"code": "{{ 'code' ~ 'ran' }}", "name": "{{ 'name' ~ 'ran' }}{% raw %}", "other": "{# comment #}甲"}
+
+
+def test_a_map_evaluates_no_template_from_its_data() -> None:
+    """branca compiles each element's rendered output as a Jinja template again: data must reach it inert."""
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    from gridpulse.ui import mapview
+
+    grids = gpd.GeoDataFrame(
+        {"grid_code": [JINJA["code"], "g2"], "grid_name": [JINJA["name"], JINJA["other"]]},
+        geometry=[box(120.0, 30.0, 120.01, 30.01), box(120.01, 30.0, 120.02, 30.01)],
+        crs="EPSG:4326",
+    )
+    m = maps.base_map(grids.total_bounds)
+    maps.choropleth(m, grids, ["#ffffff", "#000000"], {"grid_name": "网格名称"})
+    script = mapview.rendered(m).script  # what the page sends, rendered as st_folium renders it
+    assert "coderan" not in script
+    assert "nameran" not in script
+    (layer,) = _json_after(script, r"_add\((?=\{)")
+    props = [f["properties"] for f in layer["features"]]
+    assert [p["grid_code"] for p in props] == [JINJA["code"], "g2"]  # the code a click sends back, unchanged
+    assert [html.unescape(p["grid_name"]) for p in props] == [JINJA["name"], JINJA["other"]]  # tooltips
+    (labels,) = _json_after(script, r"L\.layerGroup\(\)\.addTo\(map\);\s*")
+    assert [name for _lat, _lng, name in labels] == [JINJA["name"], JINJA["other"]]  # the names on the map
+    assert not re.search(r"\{[{%#]", html_text(JINJA["name"]))
 
 
 def test_service_point_tooltips_show_hostile_names_as_text(hstore: Store) -> None:
