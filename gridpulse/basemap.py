@@ -30,8 +30,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import folium
-import jinja2
 from folium.elements import JSCSSMixin
+from folium.template import Template
 
 from gridpulse import config
 from gridpulse.safe_text import html_text
@@ -285,7 +285,9 @@ class _PMTilesLayer(JSCSSMixin, folium.MacroElement):
         self.url = url
         self.default_js = [("pmtiles", maps.asset_url("pmtiles.js"))]
 
-    _template = jinja2.Template(
+    # folium's template class: its |tojson writes through safe_text.script_json (gridpulse/maps.py), so a file's
+    # name forms no Jinja tag when branca compiles the output again.
+    _template = Template(
         """{% macro script(this, kwargs) %}
         pmtiles.leafletRasterLayer(new pmtiles.PMTiles({{ this.url|tojson }}), {{ this.options|tojson }})
             .addTo({{ this._parent.get_name() }});
