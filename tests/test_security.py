@@ -6,8 +6,10 @@ Each role's pages are rendered through AppTest and everything they put on screen
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from google.protobuf import text_format
@@ -284,8 +286,11 @@ def test_login_form_logs_in(db_env: Path) -> None:
     assert not at.exception
     assert not at.metric  # not in yet: the browser goes to the ticket route for its cookie
     script = at.get("html")[0].proto.body
-    ticket = script.split("ticket=")[1].split("&")[0]
-    assert "next=/%3Ftheme%3Ddark" in script or "next=%2F%3Ftheme%3Ddark" in script
+    # the target is a JSON string literal in the script ("&" written \u0026): read it as the browser does
+    target = json.loads(script.split("window.location.replace(")[1].rsplit(");", 1)[0])
+    query = parse_qs(urlsplit(target).query)
+    ticket = query["ticket"][0]
+    assert query["next"] == ["/?theme=dark"]
     cookie = sessions.redeem_ticket(cache.store(), ticket)
     assert cookie
     assert sessions.redeem_ticket(cache.store(), ticket) is None  # a ticket works once
