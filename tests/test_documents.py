@@ -320,6 +320,22 @@ def test_missing_chinese_font_says_what_to_install(monkeypatch: pytest.MonkeyPat
         fonts.cjk_font.cache_clear()
 
 
+def test_a_font_installed_after_matplotlib_listed_fonts_is_found(monkeypatch: pytest.MonkeyPatch) -> None:
+    """matplotlib's font list, cached on disk from before fonts-noto-cjk was installed, lacks it: looked up again."""
+    from matplotlib import font_manager
+
+    files = {e.fname for e in font_manager.fontManager.ttflist if e.name in fonts.CJK_FAMILIES}
+    stale = [e for e in font_manager.fontManager.ttflist if e.fname not in files]  # those files never listed
+    monkeypatch.setattr(font_manager.fontManager, "ttflist", stale)
+    monkeypatch.setattr(fonts, "_rescanned", False)
+    fonts.cjk_font.cache_clear()
+    try:
+        assert fonts.cjk_font().family == "Noto Sans CJK SC"  # installed by .ci/run
+        assert fonts.cjk_font().regular.path.exists()
+    finally:
+        fonts.cjk_font.cache_clear()
+
+
 def test_unknown_map_metric_is_refused_in_chinese(store: Store) -> None:
     with pytest.raises(ValueError, match="地图指标 households 不可用"):
         reports.render(store, request(), "pdf", map_metric="households")

@@ -7,6 +7,7 @@ on Chinese office machines are accepted too.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -47,9 +48,31 @@ class CjkFont:
     bold: Face
 
 
+_rescanned = False
+
+
 @lru_cache(maxsize=1)
 def cjk_font() -> CjkFont:
     """The first installed family of ``CJK_FAMILIES``, with its regular and bold faces."""
+    global _rescanned
+    found = _first_installed()
+    if found is None and not _rescanned:
+        # matplotlib keeps its list of fonts on disk (~/.cache/matplotlib) from its first import on this machine:
+        # a font installed after that (fonts-noto-cjk added to a machine that had run matplotlib before) is not in
+        # it. Look at the system's font folders once per process before telling the user to install one.
+        _rescanned = True
+        known = {entry.fname for entry in font_manager.fontManager.ttflist}
+        for path in font_manager.findSystemFonts():
+            if path not in known:
+                with contextlib.suppress(OSError, RuntimeError, ValueError):  # a file matplotlib cannot read
+                    font_manager.fontManager.addfont(path)
+        found = _first_installed()
+    if found is None:
+        raise FontMissingError(t("report_no_cjk_font"))
+    return found
+
+
+def _first_installed() -> CjkFont | None:
     entries = font_manager.fontManager.ttflist
     for family in CJK_FAMILIES:
         faces = [e for e in entries if e.name == family and e.style == "normal"]
@@ -58,7 +81,7 @@ def cjk_font() -> CjkFont:
         regular = min(faces, key=lambda e: abs(_weight(e.weight) - 400))
         bold = min(faces, key=lambda e: abs(_weight(e.weight) - 700))
         return CjkFont(family, _face(regular.fname, family), _face(bold.fname, family))
-    raise FontMissingError(t("report_no_cjk_font"))
+    return None
 
 
 def _weight(value: int | str) -> int:
