@@ -19,7 +19,7 @@ from gridpulse.dbopen import DatabaseError
 from gridpulse.ingest import run
 from gridpulse.scope import Scope
 from gridpulse.store import Store, open_store, postgres
-from tests import fixtures, pgkit
+from tests import apps, fixtures, pgkit
 from tests.fixtures import AS_OF, MARCH
 
 
@@ -240,6 +240,49 @@ def test_a_page_run_does_not_wait_for_the_copy_and_a_failed_catching_up_is_said(
             thread.join(timeout=30)
     with pytest.raises(RuntimeError, match="server went away"):
         b.meta(wait=False)  # the next page run tries in its own run, and the error is shown
+
+
+def test_a_page_run_draws_at_once_while_its_process_takes_an_import(
+    shared, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The whole app on the shared store: after an import through another process, a page run draws the figures
+    it holds while its process's copy takes the rows (every page run used to wait for them first, in the
+    database check before the log-in)."""
+    import threading
+
+    from gridpulse.ui import cache, database
+
+    url, (a, _b) = shared
+    monkeypatch.setenv("GRIDPULSE_DB", url)
+    monkeypatch.setattr(cache, "_asked", {})
+    monkeypatch.setattr(cache, "_warming", {"shown": None, "next": None, "since": 0.0})
+    at = apps.in_march(apps.app("sec"))
+    assert not at.exception
+    shown = [m.value for m in at.metric]
+    assert shown
+    lon, lat = fixtures.centre(3)
+    path = tmp_path / "meanwhile.csv"
+    path.write_text("工单编号,受理时间,诉求类别,经度,纬度\n" + "".join(
+        f"MW{i},2026-03-12 09:00,环境卫生,{lon},{lat}\n" for i in range(3)), encoding="utf-8")  # fmt: skip
+    run.import_file(a, "cases", path)  # another process imports
+    served = database.store()
+    try:
+        with served._sync_lock:  # this process's copy is taking the rows meanwhile
+            page_run = threading.Thread(target=at.run, kwargs={"timeout": 120}, daemon=True)
+            page_run.start()
+            page_run.join(timeout=20)
+            waited = page_run.is_alive()
+        page_run.join(timeout=120)
+        assert not waited, "the page run waited for the copy to take the import's rows"
+        assert not at.exception
+        assert [m.value for m in at.metric] == shown  # the figures of the version before, at once
+    finally:
+        for thread in threading.enumerate():
+            if thread.name in ("gridpulse-sync", "gridpulse-warm"):
+                thread.join(timeout=30)
+        with database._stores_lock:
+            database._stores.pop(url, None)
+        served.close()
 
 
 def _another(path: Path) -> Path:

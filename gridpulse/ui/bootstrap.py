@@ -44,7 +44,7 @@ def ensure_ready() -> None:
     try:
         if is_shared(target):  # PostgreSQL: nothing is generated on a server several processes share
             store = cache.store()
-            if not store.meta().get("street_name"):
+            if not store.meta(wait=False).get("street_name"):  # a page run never waits for an import's rows
                 raise postgres_empty(str(target))
             _demo_users_present(str(target))
             _warnings(store, store.path)
