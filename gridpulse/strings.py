@@ -430,7 +430,7 @@ ZH: dict[str, str] = {
     "report_bad_period": "统计时段 {text} 无法识别：请写成 2026-01..2026-06 或 2026-01-15..2026-03-31。",
     "report_period_reversed": "统计时段 {text} 的开始晚于结束。",
     "report_bad_format": "不支持的报告格式 {fmt}，可选：{formats}。",
-    "report_no_cjk_font": "未找到中文字体，无法生成 PDF/PPTX 报告。请在服务器上安装思源黑体（Debian/Ubuntu：apt-get install fonts-noto-cjk），删除字体缓存（rm -rf ~/.cache/matplotlib）并重启仪表盘后再生成。",
+    "report_no_cjk_font": "未找到中文字体，无法生成 PDF/PPTX 报告。请在服务器上安装思源黑体（Debian/Ubuntu：apt-get install fonts-noto-cjk），然后重启仪表盘再生成。",
     "report_span_month": "{year}年{month}月",
     "report_span_months": "{year}年{first}-{last}月",
     "report_file_partial": "_部分诉求",
