@@ -327,7 +327,7 @@ def test_a_font_installed_after_matplotlib_listed_fonts_is_found(monkeypatch: py
     files = {e.fname for e in font_manager.fontManager.ttflist if e.name in fonts.CJK_FAMILIES}
     stale = [e for e in font_manager.fontManager.ttflist if e.fname not in files]  # those files never listed
     monkeypatch.setattr(font_manager.fontManager, "ttflist", stale)
-    monkeypatch.setattr(fonts, "_rescanned", False)
+    fonts._system_fonts_added.cache_clear()
     fonts.cjk_font.cache_clear()
     try:
         assert fonts.cjk_font().family == "Noto Sans CJK SC"  # installed by .ci/run

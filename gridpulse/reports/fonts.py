@@ -48,28 +48,30 @@ class CjkFont:
     bold: Face
 
 
-_rescanned = False
-
-
 @lru_cache(maxsize=1)
 def cjk_font() -> CjkFont:
     """The first installed family of ``CJK_FAMILIES``, with its regular and bold faces."""
-    global _rescanned
     found = _first_installed()
-    if found is None and not _rescanned:
-        # matplotlib keeps its list of fonts on disk (~/.cache/matplotlib) from its first import on this machine:
-        # a font installed after that (fonts-noto-cjk added to a machine that had run matplotlib before) is not in
-        # it. Look at the system's font folders once per process before telling the user to install one.
-        _rescanned = True
-        known = {entry.fname for entry in font_manager.fontManager.ttflist}
-        for path in font_manager.findSystemFonts():
-            if path not in known:
-                with contextlib.suppress(OSError, RuntimeError, ValueError):  # a file matplotlib cannot read
-                    font_manager.fontManager.addfont(path)
+    if found is None and _system_fonts_added():
         found = _first_installed()
     if found is None:
         raise FontMissingError(t("report_no_cjk_font"))
     return found
+
+
+@lru_cache(maxsize=1)
+def _system_fonts_added() -> bool:
+    """Add the system's fonts that matplotlib's list lacks; done once per process (True: looked).
+
+    matplotlib keeps its list of fonts on disk (~/.cache/matplotlib) from its first import on this machine: a font
+    installed after that (fonts-noto-cjk added to a machine that had run matplotlib before) is not in it.
+    """
+    known = {entry.fname for entry in font_manager.fontManager.ttflist}
+    for path in font_manager.findSystemFonts():
+        if path not in known:
+            with contextlib.suppress(OSError, RuntimeError, ValueError):  # a file matplotlib cannot read
+                font_manager.fontManager.addfont(path)
+    return True
 
 
 def _first_installed() -> CjkFont | None:
